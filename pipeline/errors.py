@@ -50,3 +50,142 @@ def model_missing(path: Path, train_command: str) -> TrialmatchError:
 
 def bad_date(value: str, what: str) -> TrialmatchError:
     return TrialmatchError(f"{what} {value!r} is not a date; use YYYY-MM-DD.")
+
+
+def brat_dir_missing(path: Path) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: no such directory; pass a directory of BRAT .txt/.ann pairs."
+    )
+
+
+def no_brat_pairs(path: Path) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: no .txt file with a matching .ann file; pass a BRAT directory "
+        "such as ../shared/data/chia-dev."
+    )
+
+
+def empty_split(path: Path, split: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: no document of the {split} part of the split; use --split all."
+    )
+
+
+def bad_json(path: Path, detail: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: not valid JSON ({detail}); pass a ClinicalTrials.gov API v2 record "
+        "or the listing as text."
+    )
+
+
+def not_ctgov_record(path: Path) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: JSON without a 'protocolSection'; pass one ClinicalTrials.gov API v2 "
+        "study record (https://clinicaltrials.gov/api/v2/studies/NCT...)."
+    )
+
+
+def warn_no_eligibility_module(path: Path) -> str:
+    return (
+        f"{path}: the record has no eligibilityModule.eligibilityCriteria; "
+        "only the trial's metadata was read."
+    )
+
+
+def warn_no_criteria_headings(path: Path) -> str:
+    return (
+        f"{path}: no 'Inclusion criteria' / 'Exclusion criteria' heading found; "
+        "every item was read as an inclusion criterion."
+    )
+
+
+def warn_no_criteria(path: Path) -> str:
+    return f"{path}: no eligibility criteria found in the listing."
+
+
+def bad_facts(missing: list[str]) -> TrialmatchError:
+    return TrialmatchError(
+        f"note facts lack the NOTE_NLP column(s) {', '.join(missing)}; pass the "
+        "frame produced by pipeline.notes.extract_facts."
+    )
+
+
+def bad_persons(path: Path, detail: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: not a person table ({detail}); give a CSV with a person_id "
+        "column and optional birth_date (YYYY-MM-DD), year_of_birth and sex "
+        "(female/male)."
+    )
+
+
+def bad_trialgpt(path: Path, detail: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: not a TrialGPT criterion-level file ({detail}); see "
+        "../shared/data/README.md for its fields."
+    )
+
+
+def bad_choice(value: str, what: str, choices: list[str]) -> TrialmatchError:
+    return TrialmatchError(f"{what} {value!r} is not one of {', '.join(choices)}.")
+
+
+def bad_ranker_pairs(path: Path, detail: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: labelled pairs unusable ({detail}); each row needs trial, "
+        "notes, persons, person_id and label (0/1)."
+    )
+
+
+def missing_columns(source: str, missing: list[str], hint: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{source}: missing required column(s) {', '.join(missing)}; {hint}"
+    )
+
+
+def unsupported_notes_format(source: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{source}: unknown notes format; give a .csv, .jsonl, .json or .parquet "
+        "file or a SQLAlchemy URL such as sqlite:///notes.db."
+    )
+
+
+def unreadable_notes(source: str, detail: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{source}: cannot be read as a notes table ({detail}); check the file "
+        "format and that it is not truncated."
+    )
+
+
+def database_error(source: str, table: str, detail: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{source}: cannot read table {table!r} ({detail}); check the URL and pass "
+        "the table name with --table."
+    )
+
+
+def unsupported_output(path: Path) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: unknown output format; end the name in .parquet, .csv or .jsonl "
+        "or pass --format parquet|csv|jsonl."
+    )
+
+
+def bad_negex(path: Path, line: int, detail: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: line {line}: {detail}; a NegEx file has the tab-separated columns "
+        "line number, Condition, sentence, negation_status, temporality, experiencer."
+    )
+
+
+def no_text_column(path: Path, column: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: no {column!r} column with text; pass a CSV whose {column!r} "
+        "column holds the notes (or name it with --column)."
+    )
+
+
+def bad_gold(path: Path, lineno: int, detail: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: line {lineno} is not a gold fact ({detail}); see "
+        "annotations/notes/README.md for the fields."
+    )

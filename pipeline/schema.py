@@ -116,6 +116,7 @@ class CriterionException(Record):
     end: int
     entities: list[Entity] = []
     values: list[ValueConstraint] = []
+    time_windows: list[TimeWindow] = []
 
 
 class Criterion(Record):

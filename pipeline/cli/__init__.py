@@ -28,7 +28,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
 
 # Imported for their side effect of registering commands on the apps above.
-from pipeline.cli import criteria, match, notes  # noqa: E402, F401
+from pipeline.cli import criteria, match, ner, notes, notes_engine  # noqa: E402, F401
 
 
 def main() -> None:

@@ -1,3 +1,81 @@
-"""Commands of the match stage."""
+"""Commands of the match stage: ``match``, ``eval trialgpt``, ``bench match``,
+``train-ranker``."""
 
-from pipeline.cli import app, bench_app, eval_app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from pipeline.cli import app, bench_app, eval_app
+
+
+@app.command("match")
+def match(
+    trial: Annotated[Path, typer.Option(help="Trial listing (page text or JSON).")],
+    notes: Annotated[str, typer.Option(help="Notes: CSV/JSONL/Parquet or DB URL.")],
+    out: Annotated[Path, typer.Option(help="Results, one JSON object per patient.")],
+    persons: Annotated[
+        str | None, typer.Option(help="Person table (person_id, birth_date, sex).")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Screening date YYYY-MM-DD.")
+    ] = None,
+    html: Annotated[Path | None, typer.Option(help="Write the HTML report.")] = None,
+) -> None:
+    """Screen every patient of a note archive against one trial, best first."""
+    from pipeline.matching.report import ranked_table, write_html
+    from pipeline.matching.run import parse_as_of, run_match, write_jsonl
+
+    run = run_match(trial, notes, persons, parse_as_of(as_of))
+    write_jsonl(run.matches, out)
+    if html is not None:
+        write_html(run, html)
+    console = Console()
+    console.print(ranked_table(run.matches, run.trial))
+    console.print(run.notes_summary)
+    for line in run.skipped:
+        console.print(f"skipped {line}")
+    console.print(f"wrote {len(run.matches)} patients to {out}")
+    if html is not None:
+        console.print(f"wrote report to {html}")
+
+
+@eval_app.command("trialgpt")
+def eval_trialgpt(
+    annotations: Annotated[
+        Path, typer.Option(help="TrialGPT criterion-level JSON file.")
+    ] = Path("../shared/data/trialgpt-criterion-dev.json"),
+    split: Annotated[str, typer.Option(help="all, test or train.")] = "test",
+) -> None:
+    """Criterion-level agreement with TrialGPT's expert labels."""
+    from pipeline.matching.trialgpt import evaluate, format_report
+
+    typer.echo(format_report(evaluate(annotations, split)))
+
+
+@bench_app.command("match")
+def bench_match(
+    patients: Annotated[int, typer.Option(help="Generated patients.")] = 100_000,
+    trial: Annotated[Path, typer.Option(help="Trial listing.")] = Path(
+        "trial_docs/NCT05262335.txt"
+    ),
+) -> None:
+    """Patients scored per second against a trial, on generated note facts."""
+    from pipeline.matching.bench import bench
+
+    typer.echo(bench(trial, patients))
+
+
+@app.command("train-ranker")
+def train_ranker(
+    pairs: Annotated[
+        Path, typer.Option(help="Labelled patient-trial pairs CSV.")
+    ] = Path("annotations/matching_ranker_pairs.csv"),
+) -> None:
+    """Fit the calibrated ranker on labelled pairs and save it under models/ranker/."""
+    from pipeline.matching.training import train
+
+    typer.echo(train(pairs))

@@ -1,0 +1,50 @@
+"""Commands of the criteria-stage NER: ``train criteria-ner`` and ``eval criteria``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli import app, eval_app
+
+train_app = typer.Typer(help="Train a model of the pipeline.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+
+
+class SplitChoice(StrEnum):
+    all = "all"
+    test = "test"
+
+
+@train_app.command("criteria-ner")
+def train_criteria_ner(
+    chia: Annotated[Path, typer.Option(help="Chia BRAT directory (chia-dev).")],
+    out: Annotated[Path | None, typer.Option(help="Where to save the model.")] = None,
+) -> None:
+    """Train the criteria entity extractor on the train part of Chia."""
+    from pipeline.criteria.ner import DEFAULT_MODEL_DIR, train_criteria_ner
+
+    saved = train_criteria_ner(chia, DEFAULT_MODEL_DIR if out is None else out)
+    typer.echo(f"saved {saved}")
+
+
+@eval_app.command("criteria")
+def eval_criteria(
+    brat: Annotated[Path, typer.Option(help="Directory of BRAT .txt/.ann pairs.")],
+    split: Annotated[
+        SplitChoice, typer.Option(help="all pairs, or the Chia test part only.")
+    ] = SplitChoice.all,
+    model: Annotated[
+        Path | None, typer.Option(help="Model directory (default models/criteria_ner).")
+    ] = None,
+) -> None:
+    """Strict and relaxed entity P/R/F1 of the extractor on BRAT gold."""
+    from pipeline.criteria.evaluation import format_report
+    from pipeline.criteria.ner import evaluate_brat, load_criteria_ner
+
+    nlp = None if model is None else load_criteria_ner(model)
+    report = evaluate_brat(brat, split.value, nlp)
+    typer.echo(format_report(report))

@@ -1,0 +1,571 @@
+"""spaCy components of the criteria stage: concepts, values, time windows, scopes.
+
+Each component is a thin class whose ``__call__`` wires plain functions over
+the Doc (scispaCy's ``abbreviation.py`` style); the functions are tested on
+their own. Trigger words and phrase lists come from
+``resources/criteria_lexicon.json`` and the shared vocabulary; the regexes
+here are structural (numbers, units, spacing).
+
+* ``trialmatch_criteria_concepts``: vocabulary terms (spaCy PhraseMatcher) into
+  ``doc.spans["tm_concepts"]``, label = concept id; abbreviations defined in
+  the text (Schwartz & Hearst 2003, scispaCy's AbbreviationDetector) inherit
+  the concept of their long form and vice versa; "warfarin, heparin, or their
+  analogs" names the nearest class the listed drugs share.
+* ``trialmatch_criteria_values``: numeric limits ``measure comparator value
+  unit`` with ranges, dipstick grades and sex-restricted limits.
+* ``trialmatch_criteria_windows``: look-back windows in days with their anchor.
+* ``trialmatch_criteria_scope``: negation scopes (NegEx, Chapman et al. 2001:
+  a cue negates what follows it up to a clause boundary or a terminator), the
+  criterion's own negation and mood, and "excluding ..." scopes.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from pipeline.criteria.rules import alternation, lexicon
+from pipeline.schema import Comparator, Sex
+from pipeline.units import canonical_unit, convert
+from pipeline.vocabulary import Vocabulary, load_vocabulary
+
+CONCEPTS_KEY = "tm_concepts"
+_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+"
+_CLAUSE_END = re.compile(r";|\.(?=\s|$)")
+_CONJUNCTION_GAP = re.compile(
+    r"^[\s,()/&]*(?:and/or|and|or)?[\s,()/&]*$", re.IGNORECASE
+)
+_MEASURE_DOMAINS = ("Measurement",)
+_FALLBACK_DOMAINS = ("Drug", "Observation")
+_TIME_UNITS = frozenset({"days", "weeks", "months", "years"})
+
+for _name, _default in (
+    ("tm_values", None),
+    ("tm_windows", None),
+    ("tm_negation_scopes", None),
+    ("tm_excluding_scopes", None),
+    ("tm_negated", False),
+    ("tm_mood", None),
+):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=_default)
+
+
+@dataclass(frozen=True)
+class ValueMention:
+    """A numeric limit found in a Doc; offsets index ``doc.text``."""
+
+    measure: str
+    measure_text: str
+    comparator: Comparator
+    value: float
+    value_high: float | None
+    unit: str | None
+    sex: Sex | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class WindowMention:
+    """A time window found in a Doc; offsets index ``doc.text``."""
+
+    days: float
+    anchor: str | None
+    start: int
+    end: int
+
+
+# --- concepts -------------------------------------------------------------------
+
+
+def _is_abbreviation(term: str) -> bool:
+    """Short all-capitals terms ("PE", "MI", "NET") match case-sensitively."""
+    letters = [c for c in term if c.isalpha()]
+    return len(term) <= 6 and bool(letters) and all(c.isupper() for c in letters)
+
+
+def plural(term: str) -> str:
+    """The English plural of a term's last word ("therapy" -> "therapies")."""
+    low = term.lower()
+    if low.endswith(("s", "x", "ch", "sh")):
+        return term + "es" if not low.endswith("s") else term
+    if low.endswith("y") and len(low) > 1 and low[-2] not in "aeiou":
+        return term[:-1] + "ies"
+    return term + "s"
+
+
+def build_phrase_matchers(
+    nlp: Language, vocabulary: Vocabulary
+) -> tuple[PhraseMatcher, PhraseMatcher]:
+    """Case-sensitive matcher for abbreviations, lower-case one for other terms."""
+    exact = PhraseMatcher(nlp.vocab, attr="ORTH")
+    lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+    by_concept: dict[str, tuple[set[str], set[str]]] = {}
+    for term, concept in vocabulary.terms():
+        exact_terms, lower_terms = by_concept.setdefault(concept.id, (set(), set()))
+        if _is_abbreviation(term):
+            exact_terms.add(term)
+        else:
+            lower_terms.update({term.lower(), plural(term).lower()})
+    for cid, (exact_terms, lower_terms) in by_concept.items():
+        if exact_terms:
+            exact.add(cid, list(nlp.tokenizer.pipe(sorted(exact_terms))))
+        if lower_terms:
+            lower.add(cid, list(nlp.tokenizer.pipe(sorted(lower_terms))))
+    return exact, lower
+
+
+def longest_spans(spans: list[Span]) -> list[Span]:
+    """Longest non-overlapping spans; same-extent alternatives are all kept."""
+    kept: list[Span] = []
+    taken: set[int] = set()
+    extents: set[tuple[int, int]] = set()
+    for span in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
+        extent = (span.start, span.end)
+        if extent in extents:
+            if all(k.label_ != span.label_ for k in kept if (k.start, k.end) == extent):
+                kept.append(span)
+            continue
+        if taken.isdisjoint(range(span.start, span.end)):
+            kept.append(span)
+            extents.add(extent)
+            taken.update(range(span.start, span.end))
+    return sorted(kept, key=lambda s: (s.start, s.end))
+
+
+def abbreviation_concepts(doc: Doc, spans: list[Span]) -> list[Span]:
+    """Spans for abbreviations (or long forms) whose partner has a concept.
+
+    Uses ``doc._.abbreviations`` from scispaCy's AbbreviationDetector when it
+    ran; "Creatinine Clearance rate (CCr)" then gives "CCr" the concept of
+    the long form even where the vocabulary lacks the abbreviation.
+    """
+    if not Doc.has_extension("abbreviations"):
+        return []
+    by_extent = {(s.start, s.end): s.label_ for s in spans}
+    added: list[Span] = []
+    for short in doc._.abbreviations:
+        long_form = short._.long_form
+        if not isinstance(long_form, Span):
+            continue
+        short_cid = by_extent.get((short.start, short.end))
+        long_cid = by_extent.get((long_form.start, long_form.end))
+        if short_cid is None and long_cid is not None:
+            added.append(Span(doc, short.start, short.end, label=long_cid))
+        elif long_cid is None and short_cid is not None:
+            added.append(Span(doc, long_form.start, long_form.end, label=short_cid))
+    return added
+
+
+def shared_class(vocabulary: Vocabulary, concept_ids: list[str]) -> str | None:
+    """The most specific class every concept in ``concept_ids`` belongs to."""
+    common: set[str] | None = None
+    for cid in concept_ids:
+        ancestors = set(vocabulary.ancestors(cid))
+        common = ancestors if common is None else common & ancestors
+    if not common:
+        return None
+    return max(sorted(common), key=lambda c: len(vocabulary.ancestors(c)))
+
+
+def analog_concepts(
+    doc: Doc, spans: list[Span], analog_matches: list[Span], vocabulary: Vocabulary
+) -> list[Span]:
+    """ "X, Y, or their analogs": a span naming the class X and Y share."""
+    out = []
+    for analog in analog_matches:
+        listed: list[Span] = []
+        boundary = analog.start_char
+        for span in reversed([s for s in spans if s.end <= analog.start]):
+            gap = doc.text[span.end_char : boundary]
+            if not _CONJUNCTION_GAP.match(gap):
+                break
+            if vocabulary[span.label_].domain != "Drug":
+                break
+            listed.append(span)
+            boundary = span.start_char
+        cls = shared_class(vocabulary, [s.label_ for s in listed]) if listed else None
+        if cls is not None:
+            out.append(Span(doc, analog.start, analog.end, label=cls))
+    return out
+
+
+@Language.factory("trialmatch_criteria_concepts")
+class CriteriaConcepts:
+    """Vocabulary concept mentions into ``doc.spans["tm_concepts"]``."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.vocabulary = load_vocabulary()
+        self.exact, self.lower = build_phrase_matchers(nlp, self.vocabulary)
+        self.analogs = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.analogs.add("analog", list(nlp.tokenizer.pipe(lexicon().analog_terms)))
+
+    def __call__(self, doc: Doc) -> Doc:
+        found = self.exact(doc, as_spans=True) + self.lower(doc, as_spans=True)
+        spans = longest_spans(found)
+        spans = longest_spans(spans + abbreviation_concepts(doc, spans))
+        analog_spans = longest_spans(self.analogs(doc, as_spans=True))
+        spans += analog_concepts(doc, spans, analog_spans, self.vocabulary)
+        doc.spans[CONCEPTS_KEY] = sorted(spans, key=lambda s: (s.start, s.end))
+        return doc
+
+
+# --- values ---------------------------------------------------------------------
+
+
+@cache
+def _value_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    lex = lexicon()
+    words = [c for c in lex.comparators if c[0].isalpha()]
+    symbols = [c for c in lex.comparators if not c[0].isalpha()]
+    dip = alternation(list(lex.dipstick_values))
+    comparator = re.compile(
+        rf"(?P<comp>(?<![\w])(?:{alternation(words)})|{alternation(symbols)})\s*"
+        rf"(?P<num>{_NUM}|(?:{dip})(?![\w+]))",
+        re.IGNORECASE,
+    )
+    ranged = re.compile(
+        rf"(?<![\w.,\-^/])(?:(?P<between>between|from)\s+)?(?P<lo>{_NUM})\s*"
+        rf"(?P<join>-|to|~|and)\s*(?P<hi>{_NUM})(?![\d^])",
+        re.IGNORECASE,
+    )
+    trailing = re.compile(
+        rf"\s*(?P<trail>{alternation(lex.trailing_comparators)})\b", re.IGNORECASE
+    )
+    return comparator, ranged, trailing
+
+
+@cache
+def _sex_pattern() -> re.Pattern[str]:
+    terms = alternation(lexicon().sex_terms)
+    return re.compile(rf"\s*(?:in|for|among)\s+(?P<sex>{terms})\b", re.IGNORECASE)
+
+
+def number(text: str) -> float:
+    """``"12,000"`` -> 12000.0; dipstick grades ``"++"`` -> 2.0."""
+    grades = lexicon().dipstick_values
+    if text in grades:
+        return float(grades[text])
+    return float(text.replace(",", ""))
+
+
+def unit_at(text: str, pos: int) -> tuple[str | None, int]:
+    """The canonical unit written at ``text[pos:]`` and where it ends.
+
+    Candidates end at word boundaries, longest first, up to five words, and are
+    accepted only when ``pipeline.units.canonical_unit`` knows them.
+    """
+    start = pos
+    if start < len(text) and text[start] == " ":
+        start += 1
+    if start >= len(text) or text[start].isdigit():
+        return None, pos
+    window = text[start : start + 48]
+    ends = [
+        i
+        for i in range(1, len(window) + 1)
+        if i == len(window)
+        or window[i] in " ,;:"
+        or window[i - 1] == ")"
+        or (window[i] in "()" and window[i - 1] != " ")
+    ]
+    for i in sorted(ends, reverse=True):
+        candidate = window[:i]
+        if candidate.count(" ") > 4 or not candidate.strip():
+            continue
+        if candidate.count("(") != candidate.count(")"):
+            continue
+        unit = canonical_unit(candidate)
+        if unit is not None:
+            return unit, start + i
+    return None, pos
+
+
+def _measures_in(
+    doc: Doc, spans: list[Span], lo: int, hi: int, domains: tuple[str, ...]
+) -> list[Span]:
+    vocabulary = load_vocabulary()
+    return [
+        s
+        for s in spans
+        if lo <= s.start_char
+        and s.end_char <= hi
+        and vocabulary[s.label_].domain in domains
+    ]
+
+
+def _measure_run(doc: Doc, candidates: list[Span]) -> list[Span]:
+    """The last measure and those joined to it by "and"/"or"/commas/brackets."""
+    run = [candidates[-1]]
+    for span in reversed(candidates[:-1]):
+        if _CONJUNCTION_GAP.match(doc.text[span.end_char : run[-1].start_char]):
+            run.append(span)
+        else:
+            break
+    unique: dict[str, Span] = {}
+    for span in reversed(run):
+        unique.setdefault(span.label_, span)
+    return list(unique.values())
+
+
+def _clause(text: str, pos: int) -> tuple[int, int]:
+    start = 0
+    for match in _CLAUSE_END.finditer(text, 0, pos):
+        start = match.end()
+    found = _CLAUSE_END.search(text, pos)
+    return start, found.start() if found else len(text)
+
+
+def find_values(doc: Doc) -> list[ValueMention]:
+    """Numeric limits of ``doc`` bound to the measure they constrain."""
+    comparator_re, range_re, trailing_re = _value_patterns()
+    lex = lexicon()
+    text = doc.text
+    raw: list[tuple[int, int, Comparator, float, float | None, str | None]] = []
+    taken: list[tuple[int, int]] = []
+    for match in comparator_re.finditer(text):
+        unit, end = unit_at(text, match.end())
+        comp = lex.comparators[" ".join(match.group("comp").lower().split())]
+        raw.append((match.start(), end, comp, number(match.group("num")), None, unit))  # type: ignore[arg-type]
+        taken.append((match.start(), match.end()))
+    for match in range_re.finditer(text):
+        if any(a < match.end() and match.start() < b for a, b in taken):
+            continue
+        if match.group("join").lower() == "and" and not match.group("between"):
+            continue
+        unit, end = unit_at(text, match.end())
+        lo, hi = number(match.group("lo")), number(match.group("hi"))
+        if hi < lo:
+            continue
+        raw.append((match.start(), end, "between", lo, hi, unit))
+        taken.append((match.start(), match.end()))
+    for match in re.finditer(rf"(?<![\w.,\-^/])(?:{_NUM})", text):
+        if any(a < match.end() and match.start() < b for a, b in taken):
+            continue
+        unit, end = unit_at(text, match.end())
+        trail = trailing_re.match(text, end)
+        if trail is None:
+            continue
+        comp = lex.trailing_comparators[" ".join(trail.group("trail").lower().split())]
+        raw.append(
+            (match.start(), trail.end(), comp, number(match.group()), None, unit)
+        )  # type: ignore[arg-type]
+    raw.sort()
+    spans = list(doc.spans[CONCEPTS_KEY]) if CONCEPTS_KEY in doc.spans else []
+    out: list[ValueMention] = []
+    previous: ValueMention | None = None
+    previous_measures: list[Span] = []
+    for i, (start, end, comp, value, high, unit) in enumerate(raw):
+        if unit in _TIME_UNITS and _window_patterns()[2].match(text, end):
+            continue
+        sex = None
+        sex_match = _sex_pattern().match(text, end)
+        if sex_match is not None:
+            sex = lex.sex_terms[sex_match.group("sex").lower()]
+            end = sex_match.end()
+        c_start, c_end = _clause(text, start)
+        gap_start = max(c_start, previous.end if previous else 0)
+        next_start = raw[i + 1][0] if i + 1 < len(raw) else len(text)
+        measures = _bind(
+            doc, spans, gap_start, start, end, min(c_end, next_start), unit
+        )
+        if (
+            not measures
+            and previous is not None
+            and _CONJUNCTION_GAP.match(text[previous.end : start])
+        ):
+            measures = previous_measures
+        mentions = [
+            ValueMention(
+                m.label_,
+                m.text,
+                comp,
+                value,
+                high,
+                unit,
+                sex,
+                start,
+                end,  # type: ignore[arg-type]
+            )
+            for m in measures
+        ]
+        if not mentions and unit in lex.default_measure_for_unit:
+            measure = lex.default_measure_for_unit[unit]
+            mentions = [
+                ValueMention(measure, "", comp, value, high, unit, sex, start, end)  # type: ignore[arg-type]
+            ]
+        if not mentions and high is not None and unit is None:
+            continue
+        out.extend(mentions)
+        if mentions:
+            previous, previous_measures = mentions[0], measures
+    return out
+
+
+def _bind(
+    doc: Doc,
+    spans: list[Span],
+    gap_start: int,
+    start: int,
+    end: int,
+    forward_end: int,
+    unit: str | None,
+) -> list[Span]:
+    before = _measures_in(doc, spans, gap_start, start, _MEASURE_DOMAINS)
+    if before:
+        return _measure_run(doc, before)
+    if unit is not None and unit not in _TIME_UNITS:
+        dosed = _measures_in(doc, spans, gap_start, start, _FALLBACK_DOMAINS)
+        if dosed:
+            return [dosed[-1]]
+    after = _measures_in(doc, spans, end, forward_end, _MEASURE_DOMAINS)
+    return [after[0]] if after else []
+
+
+@Language.factory("trialmatch_criteria_values")
+class CriteriaValues:
+    """Numeric limits into ``doc._.tm_values``."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        _value_patterns()
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.tm_values = find_values(doc)
+        return doc
+
+
+# --- time windows ---------------------------------------------------------------
+
+
+@cache
+def _window_patterns() -> tuple[re.Pattern[str], ...]:
+    lex = lexicon()
+    words = alternation(list(lex.number_words))
+    duration = re.compile(
+        rf"(?<![\w.,])(?P<num>{_NUM}|(?:{words})\b)\s*-?\s*"
+        rf"(?P<unit>{alternation(lex.time_units)})\b",
+        re.IGNORECASE,
+    )
+    before = re.compile(
+        rf"(?<!\w)(?:{alternation(lex.window_cues_before)})\s*$", re.IGNORECASE
+    )
+    after = re.compile(rf"\s*(?:{alternation(lex.window_cues_after)})\b", re.IGNORECASE)
+    anchor = re.compile(rf"\b(?:{alternation(lex.anchors)})\b", re.IGNORECASE)
+    return duration, before, after, anchor
+
+
+def find_windows(doc: Doc, values: list[ValueMention]) -> list[WindowMention]:
+    """Look-back windows ("within 6 months", "4 weeks prior to the first dose")."""
+    duration_re, before_re, after_re, anchor_re = _window_patterns()
+    lex = lexicon()
+    text = doc.text
+    out = []
+    for match in duration_re.finditer(text):
+        if any(v.start < match.end() and match.start() < v.end for v in values):
+            continue
+        cue = before_re.search(text, max(0, match.start() - 30), match.start())
+        follow = after_re.match(text, match.end())
+        opening = cue is not None and " ".join(cue.group().lower().split()) in (
+            lex.window_open_cues
+        )
+        if not opening and follow is None:
+            continue
+        raw_number = match.group("num").lower()
+        amount = lex.number_words.get(raw_number) or number(raw_number)
+        unit = lex.time_units[match.group("unit").lower()]
+        days = convert(float(amount), unit, "days")
+        if days is None:
+            continue
+        _, clause_end = _clause(text, match.end())
+        anchor = anchor_re.search(text, match.end(), min(clause_end, match.end() + 60))
+        start = cue.start() if cue is not None else match.start()
+        end = anchor.end() if anchor is not None else match.end()
+        anchor_id = (
+            lex.anchors[" ".join(anchor.group().lower().split())] if anchor else None
+        )
+        out.append(WindowMention(round(days, 1), anchor_id, start, end))
+    return out
+
+
+@Language.factory("trialmatch_criteria_windows")
+class CriteriaWindows:
+    """Time windows into ``doc._.tm_windows`` (run after the values component)."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        _window_patterns()
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.tm_windows = find_windows(doc, doc._.tm_values or [])
+        return doc
+
+
+# --- scopes ---------------------------------------------------------------------
+
+
+@cache
+def _scope_patterns() -> dict[str, re.Pattern[str]]:
+    lex = lexicon()
+    return {
+        "negation": re.compile(rf"\b(?:{alternation(lex.negation_cues)})\b", re.I),
+        "starts": re.compile(
+            rf"^\W*(?:{alternation(lex.criterion_negation_starts)})\b", re.I
+        ),
+        "terminator": re.compile(
+            rf"\b(?:{alternation(lex.scope_terminators)})\b", re.I
+        ),
+        "mood": re.compile(rf"\b(?:{alternation(lex.moods)})\b", re.I),
+        "excluding": re.compile(
+            rf"\b(?:{alternation(lex.excluding_triggers)})\b", re.I
+        ),
+    }
+
+
+def negation_scopes(text: str) -> list[tuple[int, int]]:
+    """NegEx scopes: from each cue to the clause end or the next terminator."""
+    patterns = _scope_patterns()
+    scopes = []
+    for cue in patterns["negation"].finditer(text):
+        _, end = _clause(text, cue.end())
+        stop = patterns["terminator"].search(text, cue.end(), end)
+        scopes.append((cue.end(), stop.start() if stop else end))
+    return scopes
+
+
+def excluding_scopes(text: str) -> list[tuple[int, int]]:
+    """ "(excluding A, B and C)": to the closing bracket, else to the clause end."""
+    scopes = []
+    for trigger in _scope_patterns()["excluding"].finditer(text):
+        depth = text.count("(", 0, trigger.start()) - text.count(
+            ")", 0, trigger.start()
+        )
+        end = _clause(text, trigger.end())[1]
+        if depth > 0:
+            close = text.find(")", trigger.end())
+            end = close if close != -1 else end
+        scopes.append((trigger.end(), end))
+    return scopes
+
+
+def criterion_mood(text: str) -> str | None:
+    """The mood a criterion is phrased in ("should agree to" -> ``willing``)."""
+    found = _scope_patterns()["mood"].search(text)
+    return lexicon().moods[" ".join(found.group().lower().split())] if found else None
+
+
+@Language.factory("trialmatch_criteria_scope")
+class CriteriaScope:
+    """Negation, mood and excluding scopes of a criterion."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        _scope_patterns()
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.tm_negated = bool(_scope_patterns()["starts"].match(doc.text))
+        doc._.tm_mood = criterion_mood(doc.text)
+        doc._.tm_negation_scopes = negation_scopes(doc.text)
+        doc._.tm_excluding_scopes = excluding_scopes(doc.text)
+        return doc

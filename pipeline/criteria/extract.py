@@ -1,0 +1,299 @@
+"""From segmented criteria to typed records: entities, values, windows, scopes.
+
+The criteria pipeline is the project's Chia-trained NER (``models/criteria_ner``,
+:mod:`pipeline.criteria.ner`) followed by scispaCy's AbbreviationDetector and
+the rule components of :mod:`pipeline.criteria.components`. It is built once
+per process and run over every criterion text with ``nlp.pipe``. Each text is
+normalised first (:mod:`pipeline.criteria.normalise`) and every offset found is
+mapped back into the source, so ``source[start:end]`` is always the mention.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+import spacy
+from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from pipeline.criteria import components  # noqa: F401  (registers the factories)
+from pipeline.criteria.components import CONCEPTS_KEY
+from pipeline.criteria.ner import (
+    DEFAULT_MODEL_DIR,
+    customise_tokenizer,
+    load_criteria_ner,
+)
+from pipeline.criteria.normalise import normalise, to_source
+from pipeline.criteria.segment import Segment
+from pipeline.schema import (
+    Criterion,
+    CriterionException,
+    Entity,
+    TimeWindow,
+    ValueConstraint,
+)
+from pipeline.vocabulary import Concept, load_vocabulary
+
+# scispaCy's AbbreviationDetector runs an empty matcher on texts without
+# definitions; spaCy's W036 about it says nothing about the input.
+warnings.filterwarnings("ignore", message=r"\[W036\]")
+
+RULE_PIPES = (
+    "abbreviation_detector",
+    "trialmatch_criteria_concepts",
+    "trialmatch_criteria_values",
+    "trialmatch_criteria_windows",
+    "trialmatch_criteria_scope",
+)
+BATCH_SIZE = 256
+
+
+def ner_available() -> bool:
+    """True when the trained criteria NER is on disk."""
+    return (DEFAULT_MODEL_DIR / "config.cfg").is_file()
+
+
+@cache
+def criteria_nlp() -> Language:
+    """The criteria pipeline: trained NER (when built) + abbreviations + rules."""
+    nlp = load_criteria_ner() if ner_available() else spacy.blank("en")
+    customise_tokenizer(nlp)
+    for name in RULE_PIPES:
+        nlp.add_pipe(name)
+    return nlp
+
+
+@dataclass
+class _Parts:
+    entities: list[Entity] = field(default_factory=list)
+    excluding: list[Entity] = field(default_factory=list)
+    values: list[ValueConstraint] = field(default_factory=list)
+    windows: list[TimeWindow] = field(default_factory=list)
+    negated: bool = False
+    mood: str | None = None
+
+
+def extract_segments(source: str, segments: Sequence[Segment]) -> list[Criterion]:
+    """The :class:`Criterion` tree of each segment of one source."""
+    return extract_many([(source, segments)])[0]
+
+
+def extract_many(
+    batches: Sequence[tuple[str, Sequence[Segment]]],
+) -> list[list[Criterion]]:
+    """:func:`extract_segments` for many sources, run through one ``nlp.pipe``."""
+    jobs = [
+        (i, span)
+        for i, (_, segments) in enumerate(batches)
+        for span in sorted({s for seg in segments for s in _spans(seg)})
+    ]
+    found = _read_all([(batches[i][0], span) for i, span in jobs])
+    parts: list[dict[tuple[int, int], _Parts]] = [{} for _ in batches]
+    for (i, span), part in zip(jobs, found, strict=True):
+        parts[i][span] = part
+    return [
+        [_criterion(source, seg, parts[i], None) for seg in segments]
+        for i, (source, segments) in enumerate(batches)
+    ]
+
+
+def _spans(seg: Segment) -> Iterable[tuple[int, int]]:
+    if seg.own is not None:
+        yield seg.own
+    yield from seg.exceptions
+    for child in seg.children:
+        yield from _spans(child)
+
+
+def _read_all(jobs: list[tuple[str, tuple[int, int]]]) -> list[_Parts]:
+    normalised = [normalise(source[a:b]) for source, (a, b) in jobs]
+    docs = criteria_nlp().pipe((text for text, _ in normalised), batch_size=BATCH_SIZE)
+    return [
+        _read(doc, index, a, source)
+        for doc, (_, index), (source, (a, _)) in zip(
+            docs, normalised, jobs, strict=True
+        )
+    ]
+
+
+def _criterion(
+    source: str,
+    seg: Segment,
+    parts: dict[tuple[int, int], _Parts],
+    parent_id: str | None,
+) -> Criterion:
+    own = parts[seg.own] if seg.own is not None else _Parts()
+    exceptions = []
+    for a, b in seg.exceptions:
+        found = parts[(a, b)]
+        exceptions.append(
+            CriterionException(
+                text=source[a:b],
+                start=a,
+                end=b,
+                entities=found.entities + found.excluding,
+                values=found.values,
+                time_windows=found.windows,
+            )
+        )
+    return Criterion(
+        id=seg.id,
+        kind=seg.kind,
+        text=source[seg.start : seg.end],
+        start=seg.start,
+        end=seg.end,
+        parent_id=parent_id,
+        negated=own.negated,
+        mood=own.mood,
+        entities=own.entities,
+        values=own.values,
+        time_windows=own.windows,
+        excluding=own.excluding,
+        exceptions=exceptions,
+        combine=seg.combine,
+        sub_criteria=[_criterion(source, c, parts, seg.id) for c in seg.children],
+    )
+
+
+def _read(doc: Doc, index: list[int], offset: int, source: str) -> _Parts:
+    def place(start: int, end: int) -> tuple[int, int]:
+        a, b = to_source(index, start, end)
+        return offset + a, offset + b
+
+    parts = _Parts(negated=doc._.tm_negated, mood=doc._.tm_mood)
+    measured = {v.measure for v in doc._.tm_values or []}
+    for span, domain, concept in _entity_spans(doc, measured):
+        a, b = place(span.start_char, span.end_char)
+        negated = _inside(span.start_char, doc._.tm_negation_scopes)
+        entity = Entity(
+            text=source[a:b],
+            domain=domain,  # type: ignore[arg-type]
+            start=a,
+            end=b,
+            concept_id=concept.id if concept else None,
+            codes=_codes(source[a:b], domain, concept),
+            negated=negated,
+        )
+        if _inside(span.start_char, doc._.tm_excluding_scopes):
+            parts.excluding.append(entity)
+        else:
+            parts.entities.append(entity)
+    for value in doc._.tm_values or []:
+        a, b = place(value.start, value.end)
+        parts.values.append(
+            ValueConstraint(
+                measure=value.measure,
+                measure_text=value.measure_text,
+                comparator=value.comparator,
+                value=value.value,
+                value_high=value.value_high,
+                unit=value.unit,
+                sex=value.sex,
+                start=a,
+                end=b,
+            )
+        )
+    for window in doc._.tm_windows or []:
+        a, b = place(window.start, window.end)
+        parts.windows.append(
+            TimeWindow(
+                days=window.days, text=source[a:b], anchor=window.anchor, start=a, end=b
+            )
+        )
+    return parts
+
+
+def _inside(pos: int, scopes: list[tuple[int, int]] | None) -> bool:
+    return any(a <= pos < b for a, b in scopes or [])
+
+
+def _entity_spans(
+    doc: Doc, measured: set[str]
+) -> list[tuple[Span, str, Concept | None]]:
+    """NER entities with the concept they name, then rule concepts the NER missed."""
+    vocabulary = load_vocabulary()
+    concept_spans = list(doc.spans[CONCEPTS_KEY]) if CONCEPTS_KEY in doc.spans else []
+    by_extent: dict[tuple[int, int], list[Span]] = {}
+    for span in concept_spans:
+        by_extent.setdefault((span.start, span.end), []).append(span)
+    out: list[tuple[Span, str, Concept | None]] = []
+    ents = list(doc.ents)
+    for ent in ents:
+        inside = [s for s in concept_spans if s.start < ent.end and ent.start < s.end]
+        fitting = [
+            s
+            for s in inside
+            if vocabulary[s.label_].domain == ent.label_
+            or (ent.start <= s.start and s.end <= ent.end)
+        ]
+        best = max(fitting, key=len, default=None)
+        concept = (
+            vocabulary[best.label_] if best is not None else term_concept(ent.text)
+        )
+        out.append((ent, ent.label_, concept))
+    for extent, alternatives in by_extent.items():
+        if any(e.start < extent[1] and extent[0] < e.end for e in ents):
+            continue
+        chosen = next(
+            (s for s in alternatives if s.label_ in measured), alternatives[0]
+        )
+        concept = vocabulary[chosen.label_]
+        out.append((chosen, concept.domain, concept))
+    return sorted(out, key=lambda item: (item[0].start, item[0].end))
+
+
+@cache
+def _term_index() -> dict[str, Concept]:
+    index: dict[str, Concept] = {}
+    for term, concept in load_vocabulary().terms():
+        index.setdefault(term.lower(), concept)
+    return index
+
+
+def term_concept(text: str) -> Concept | None:
+    """The vocabulary concept named exactly by ``text`` (case and plural folded)."""
+    key = " ".join(text.lower().split())
+    index = _term_index()
+    return index.get(key) or index.get(re.sub(r"(?<=[a-z])e?s$", "", key))
+
+
+@cache
+def _icd_index() -> dict[str, str]:
+    # Imported here: the package parses its XML tables on import (~5 s).
+    import simple_icd_10_cm as icd
+
+    return {
+        icd.get_description(code).lower(): code
+        for code in icd.get_all_codes(True)
+        if icd.is_leaf(code) or icd.is_category(code)
+    }
+
+
+def icd10cm_code(text: str) -> str | None:
+    """ICD-10-CM code whose description is ``text`` (or "``text``, unspecified").
+
+    Looked up in the offline ``simple_icd_10_cm`` tables; exact matches only,
+    so a code is never guessed from a partial name.
+    """
+    key = " ".join(text.lower().split())
+    index = _icd_index()
+    singular = re.sub(r"(?<=[a-z])s$", "", key)
+    for candidate in (key, singular, f"{key}, unspecified", f"{singular}, unspecified"):
+        if candidate in index:
+            return index[candidate]
+    return None
+
+
+def _codes(text: str, domain: str, concept: Concept | None) -> dict[str, str]:
+    if concept is not None and concept.codes:
+        return dict(concept.codes)
+    if domain == "Condition":
+        code = icd10cm_code(text)
+        if code is not None:
+            return {"ICD10CM": code}
+    return {}

@@ -1,0 +1,807 @@
+"""Criterion-level assessment: one patient's facts against one criterion, with evidence.
+
+A trial is compiled once (:func:`compile_trial`): each entity's concept id is
+expanded to every vocabulary concept that ``is_a`` it (a criterion naming
+"anticoagulant" then finds "apixaban"), and value limits are resolved to concept
+ids. :func:`assess` then decides each criterion for one person.
+
+Reading rules, in the spirit of ConText (Harkema et al. 2009):
+
+* negated, family and hypothetical mentions are never evidence of presence; a
+  negated mention is evidence of absence (and so meets "No previous X");
+* an uncertain mention makes the criterion ``unknown`` with the evidence attached;
+* an affirmed mention followed by a later negation is conflicting: ``unknown``;
+* the latest value of a measurement wins, within the criterion's time window;
+* time windows are measured from the as-of date to the event date (else the
+  note date); an undated historical mention cannot be placed in a window;
+* closed world for conditions, drugs and procedures: a chart that never mentions
+  one is read as its absence (how a screener reads a chart); a measurement that
+  was never taken is ``unknown``.
+
+Entities of one criterion combine by role: in an inclusion every named concept
+group must be present; in an exclusion the conditions/procedures are
+alternatives and drug or biomarker entities beside them qualify them
+("HER2-positive gastric adenocarcinoma", "ILD requiring steroid therapy").
+When an exclusion gives value limits, the limits decide ("hypertension ...
+SBP >= 150 mmHg": a controlled hypertensive is not excluded).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from pipeline.matching.facts import Fact, PersonFacts
+from pipeline.matching.rules import load_rules
+from pipeline.schema import (
+    Criterion,
+    CriterionAssessment,
+    Evidence,
+    Sex,
+    Status,
+    Trial,
+    ValueConstraint,
+)
+from pipeline.units import convert
+from pipeline.vocabulary import Vocabulary, load_vocabulary
+
+_ULN_RE = re.compile(r"ULN\s*[:=]?\s*(\d+(?:\.\d+)?)", re.I)
+
+
+# --- compiled criteria ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptGroup:
+    """Entities that name one thing: a concept and every concept that is_a it."""
+
+    label: str
+    concepts: frozenset[str]
+    domain: str
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A value constraint with its measure resolved to vocabulary concepts."""
+
+    constraint: ValueConstraint
+    concepts: frozenset[str]
+    label: str
+    measure: str
+    counted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """A criterion exception: these concepts, within these limits, do not count."""
+
+    concepts: frozenset[str]
+    limits: tuple[ValueConstraint, ...]
+    text: str
+
+
+@dataclass(slots=True)
+class Compiled:
+    """A criterion ready to be assessed against any number of patients."""
+
+    criterion: Criterion
+    groups: list[ConceptGroup]
+    qualifiers: list[ConceptGroup]
+    excluding: list[ConceptGroup]
+    allowances: list[Allowance]
+    limits: list[Limit]
+    window_days: float | None
+    window_text: str | None
+    female_only: bool
+    male_only: bool
+    current_only: bool
+    children: list[Compiled] = field(default_factory=list)
+    concepts: frozenset[str] = frozenset()
+    silent: dict[tuple, tuple[Part, list[CriterionAssessment]]] = field(
+        default_factory=dict
+    )
+
+    @property
+    def id(self) -> str:
+        return self.criterion.id
+
+
+def _members(vocab: Vocabulary, cid: str) -> frozenset[str]:
+    return frozenset(c for c in vocab.concepts if vocab.is_a(c, cid)) | {cid}
+
+
+@cache
+def _term_index() -> dict[str, str]:
+    return {term.lower(): concept.id for term, concept in load_vocabulary().terms()}
+
+
+def _measure_concept(measure: str) -> str:
+    vocab = load_vocabulary()
+    if measure in vocab:
+        return measure
+    return _term_index().get(measure.lower().strip(), measure)
+
+
+def _groups(vocab: Vocabulary, entities: list, skip: set[str]) -> list[ConceptGroup]:
+    """Cluster entities whose concepts are related by is_a into one group."""
+    rules = load_rules()
+    groups: list[ConceptGroup] = []
+    for ent in entities:
+        cid = ent.concept_id
+        if cid is None or cid in skip:
+            continue
+        domain = vocab[cid].domain if cid in vocab else ent.domain
+        if domain in rules.ignored_domains or ent.domain in rules.ignored_domains:
+            continue
+        members = _members(vocab, cid)
+        for i, group in enumerate(groups):
+            if cid in group.concepts or group.concepts & members == group.concepts:
+                label = group.label if cid in group.concepts else ent.text
+                groups[i] = ConceptGroup(label, group.concepts | members, domain)
+                break
+        else:
+            groups.append(ConceptGroup(ent.text, members, domain))
+    return groups
+
+
+def _has_word(text: str, words: list[str]) -> bool:
+    lowered = f" {re.sub(r'[^a-z]+', ' ', text.lower())} "
+    return any(f" {w} " in lowered for w in words)
+
+
+def _without(groups: list[ConceptGroup], drop: frozenset[str]) -> list[ConceptGroup]:
+    kept = [ConceptGroup(g.label, g.concepts - drop, g.domain) for g in groups]
+    return [g for g in kept if g.concepts]
+
+
+def compile_criterion(
+    criterion: Criterion,
+    inherited_window: tuple[float, str] | None = None,
+    trial_concepts: frozenset[str] = frozenset(),
+) -> Compiled:
+    """Resolve a criterion's entities, limits and exceptions to concept sets.
+
+    ``trial_concepts`` are the concepts the trial's inclusions ask for; an
+    exclusion that speaks of "other" diseases (other primary malignancies)
+    does not count them, so the trial's own cancer is not its own exclusion.
+    """
+    vocab = load_vocabulary()
+    rules = load_rules()
+    other_than = (
+        trial_concepts
+        if criterion.kind == "exclusion"
+        and _has_word(criterion.text, rules.other_triggers)
+        else frozenset()
+    )
+    window = (
+        (criterion.time_windows[0].days, criterion.time_windows[0].text)
+        if criterion.time_windows
+        else inherited_window
+    )
+    limits = []
+    for vc in criterion.values:
+        cid = _measure_concept(vc.measure)
+        # A limit on a class that is not a measurement counts its members
+        # ("two or more antihypertensive drugs").
+        counted = cid in vocab and vocab[cid].domain != "Measurement"
+        label = vc.measure_text or vc.measure
+        limits.append(Limit(vc, _members(vocab, cid), label, cid, counted))
+    limit_concepts = {cid for lim in limits for cid in lim.concepts}
+    groups = _groups(vocab, criterion.entities, limit_concepts)
+    qualifiers: list[ConceptGroup] = []
+    if criterion.kind == "exclusion":
+        primary = [g for g in groups if g.domain in rules.primary_domains]
+        if primary:
+            qualifiers = [g for g in groups if g.domain in rules.qualifier_domains]
+            groups = [g for g in groups if g not in qualifiers]
+    allowances = [
+        Allowance(
+            frozenset().union(
+                *(_members(vocab, e.concept_id) for e in exc.entities if e.concept_id)
+            ),
+            tuple(exc.values),
+            exc.text,
+        )
+        for exc in criterion.exceptions
+    ]
+    if other_than:
+        groups, qualifiers = (
+            _without(groups, other_than),
+            _without(qualifiers, other_than),
+        )
+    named = {c for g in groups + qualifiers for c in g.concepts}
+    sexed = named or {c for lim in limits for c in lim.concepts}
+    compiled = Compiled(
+        criterion=criterion,
+        groups=groups,
+        qualifiers=qualifiers,
+        excluding=_groups(vocab, criterion.excluding, set()),
+        allowances=allowances,
+        limits=limits,
+        window_days=window[0] if window else None,
+        window_text=window[1] if window else None,
+        current_only=window is None
+        and _has_word(criterion.text, rules.current_triggers),
+        female_only=bool(sexed) and sexed <= _sex_concepts("female"),
+        male_only=bool(sexed) and sexed <= _sex_concepts("male"),
+        children=[
+            compile_criterion(c, window, trial_concepts) for c in criterion.sub_criteria
+        ],
+    )
+    compiled.concepts = frozenset(
+        named
+        | limit_concepts
+        | {c for g in compiled.excluding for c in g.concepts}
+        | {c for child in compiled.children for c in child.concepts}
+    )
+    return compiled
+
+
+@cache
+def _sex_concepts(sex: str) -> frozenset[str]:
+    vocab = load_vocabulary()
+    rules = load_rules()
+    base = rules.female_only_concepts if sex == "female" else rules.male_only_concepts
+    return frozenset().union(*(_members(vocab, c) for c in base if c in vocab))
+
+
+def compile_trial(trial: Trial) -> list[Compiled]:
+    """Every top-level criterion of ``trial`` compiled, in listing order."""
+    wanted = frozenset(
+        concept
+        for crit in trial.all_criteria()
+        if crit.kind == "inclusion" and not crit.negated
+        for ent in crit.entities
+        if ent.concept_id
+        for concept in _members(load_vocabulary(), ent.concept_id)
+    )
+    return [compile_criterion(c, None, wanted) for c in trial.criteria]
+
+
+# --- the patient ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    """What assessment needs to know about the person besides the note facts."""
+
+    person_id: str
+    sex: Sex | None
+    age_years: float | None
+    as_of: dt.date
+
+
+# --- small results --------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Part:
+    """The outcome of one piece of a criterion (a concept group or a value limit)."""
+
+    status: Status
+    sentence: str
+    evidence: list[Fact] = field(default_factory=list)
+    possible: bool = False
+    absent: list[str] = field(default_factory=list)
+    n_notes: int = 0
+
+
+def _d(day: dt.date | None) -> str:
+    return day.isoformat() if day else "an undated note"
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _in_window(fact: Fact, c: Compiled, as_of: dt.date) -> bool | None:
+    """Whether the fact falls inside the window; None when it cannot be dated."""
+    if c.window_days is None:
+        return True
+    if fact.event_date is None and fact.historical:
+        return None
+    when = fact.when
+    if when is None:
+        return None
+    return (as_of - when).days <= c.window_days
+
+
+def _allowed(fact: Fact, c: Compiled) -> Allowance | None:
+    """The exception that excuses ``fact`` (low-dose aspirin ≤ 100 mg/d), if any."""
+    for allowance in c.allowances:
+        if fact.concept_id not in allowance.concepts:
+            continue
+        doses = [
+            vc
+            for vc in allowance.limits
+            if fact.concept_id
+            in _members(load_vocabulary(), _measure_concept(vc.measure))
+            or _dose_value(fact, vc) is not None
+        ]
+        if not doses:
+            return allowance
+        if all(_satisfies(_dose_value(fact, vc), vc) for vc in doses):
+            return allowance
+    return None
+
+
+def _dose_value(fact: Fact, vc: ValueConstraint) -> float | None:
+    if fact.value is None or fact.unit is None or vc.unit is None:
+        return None
+    unit = fact.unit
+    # A dose written per administration ("aspirin 81 mg") is read as once daily.
+    per_dose = load_rules().per_dose_units
+    if unit in per_dose and per_dose[unit] == vc.unit:
+        unit = vc.unit
+    return convert(fact.value, unit, vc.unit, vc.measure)
+
+
+def _satisfies(value: float | None, vc: ValueConstraint) -> bool:
+    if value is None:
+        return False
+    eps = 1e-9
+    match vc.comparator:
+        case "<":
+            return value < vc.value - eps
+        case "<=":
+            return value <= vc.value + eps
+        case "=":
+            return abs(value - vc.value) <= eps
+        case ">=":
+            return value >= vc.value - eps
+        case ">":
+            return value > vc.value + eps
+        case "between":
+            high = vc.value_high if vc.value_high is not None else vc.value
+            return vc.value - eps <= value <= high + eps
+    return False
+
+
+def _facts_for(pf: PersonFacts, concepts: frozenset[str]) -> list[Fact]:
+    return [f for k, facts in pf.by_concept.items() if k in concepts for f in facts]
+
+
+def _presence(
+    group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date
+) -> Part:
+    """Is the group's concept present for the patient (within the window)?
+
+    ``met`` = present on affirmed evidence, ``not_met`` = negated or never
+    mentioned (closed world) or only outside the window, ``unknown`` =
+    uncertain, conflicting or undatable; ``possible`` flags uncertain/conflicting.
+    """
+    facts = [
+        f
+        for f in _facts_for(pf, group.concepts)
+        if f.about_patient and not (c.current_only and f.historical and not f.negated)
+    ]
+    if not facts:
+        return Part("not_met", "", absent=[group.label], n_notes=pf.n_notes)
+    affirmed, negated, uncertain, outside, undated, excused = [], [], [], [], [], []
+    for f in facts:
+        if f.negated:
+            negated.append(f)
+            continue
+        inside = _in_window(f, c, as_of)
+        if inside is None:
+            undated.append(f)
+        elif not inside:
+            outside.append(f)
+        elif _allowed(f, c) is not None:
+            excused.append(f)
+        elif f.uncertain:
+            uncertain.append(f)
+        else:
+            affirmed.append(f)
+    if affirmed:
+        last = max(affirmed, key=_when_key)
+        later_neg = [n for n in negated if _when_key(n) > _when_key(last)]
+        if later_neg:
+            neg = max(later_neg, key=_when_key)
+            return Part(
+                "unknown",
+                f"{last.lexical_variant} on {_d(last.when)} is contradicted by "
+                f"a negation on {_d(neg.when)}",
+                [last, neg],
+                possible=True,
+            )
+        counts_as = (
+            ""
+            if last.lexical_variant.lower() == group.label.lower()
+            else f", which counts as {group.label},"
+        )
+        return Part(
+            "met",
+            f"{last.lexical_variant}{counts_as} documented on {_d(last.when)}"
+            + _window_phrase(last, c, as_of),
+            [last],
+        )
+    if uncertain:
+        last = max(uncertain, key=_when_key)
+        return Part(
+            "unknown",
+            f"{last.lexical_variant} is only suspected ({_d(last.when)})",
+            [last],
+            possible=True,
+        )
+    if undated:
+        last = max(undated, key=_when_key)
+        return Part(
+            "unknown",
+            f"{last.lexical_variant} is mentioned as history without a date, so "
+            f"it cannot be placed within {c.window_text}",
+            [last],
+        )
+    if excused:
+        f = excused[0]
+        allowance = _allowed(f, c)
+        text = allowance.text if allowance else "the exception"
+        return Part("not_met", f"{f.snippet.strip()} is allowed ({text})", [f])
+    if outside:
+        last = max(outside, key=_when_key)
+        days = (as_of - last.when).days if last.when else 0
+        return Part(
+            "not_met",
+            f"{last.lexical_variant} on {_d(last.when)} is {days} days before "
+            f"{as_of.isoformat()}, outside the window ({c.window_text})",
+            [last],
+        )
+    last = max(negated, key=_when_key)
+    return Part(
+        "not_met", f"{last.lexical_variant} is negated ({_d(last.when)})", [last]
+    )
+
+
+def _when_key(f: Fact) -> tuple[dt.date, int]:
+    return (f.when or dt.date.min, f.start)
+
+
+def _window_phrase(f: Fact, c: Compiled, as_of: dt.date) -> str:
+    if c.window_days is None or f.when is None:
+        return ""
+    return (
+        f", {(as_of - f.when).days} days before {as_of.isoformat()} ({c.window_text})"
+    )
+
+
+def _limit_value(lim: Limit, f: Fact) -> tuple[float | None, str]:
+    """The fact's value in the limit's unit and a phrase showing the reading."""
+    vc = lim.constraint
+    shown = f"{_num(f.value)} {f.unit}" if f.unit else _num(f.value)
+    if vc.unit is None or f.unit == vc.unit:
+        return f.value, shown
+    if vc.unit == "xULN":
+        match = _ULN_RE.search(f.value_string or "")
+        if match and float(match.group(1)) > 0:
+            ratio = f.value / float(match.group(1))
+            return ratio, f"{shown} ({ratio:.2g} × ULN)"
+        return None, f"{shown} without its upper limit of normal"
+    unit = f.unit
+    if unit is None:
+        vocab = load_vocabulary()
+        unit = vocab[f.concept_id].unit if f.concept_id in vocab else None
+        if unit is None or unit == vc.unit:
+            return f.value, shown
+    value = convert(f.value, unit, vc.unit, _measure_concept(vc.measure))
+    if value is None:
+        return None, f"{shown} (no conversion to {vc.unit})"
+    return value, f"{shown} ({_num(round(value, 3))} {vc.unit})"
+
+
+def _limit_text(vc: ValueConstraint, satisfied: bool) -> str:
+    words = load_rules().comparator_words[vc.comparator]
+    unit = f" {vc.unit}" if vc.unit else ""
+    word = words[0] if satisfied else words[1]
+    if vc.comparator == "between":
+        return f"{word} {_num(vc.value)}–{_num(vc.value_high or vc.value)}{unit}"
+    return f"{word} {_num(vc.value)}{unit}"
+
+
+def _check_limit(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
+    """The latest value of the measure (within the window) against the limit.
+
+    ``met`` means the patient's value satisfies the constraint as written.
+    """
+    vc = lim.constraint
+    if vc.sex is not None and patient.sex is not None and vc.sex != patient.sex:
+        return Part(
+            "not_applicable",
+            f"the {vc.sex}-only limit on {lim.label} "
+            f"does not apply to a {patient.sex} patient",
+        )
+    if "age" in lim.concepts and patient.age_years is not None:
+        ok = _satisfies(patient.age_years, vc)
+        return Part(
+            "met" if ok else "not_met",
+            f"Age {patient.age_years:g} years on {patient.as_of} is "
+            f"{_limit_text(vc, ok)}",
+        )
+    if lim.counted:
+        return _count_limit(lim, pf)
+    facts = [
+        f
+        for f in _facts_for(pf, lim.concepts)
+        if f.value is not None
+        and f.about_patient
+        and not f.negated
+        and _in_window(f, c, patient.as_of)
+    ]
+    if not facts:
+        plural = "note" if pf.n_notes == 1 else "notes"
+        return Part("unknown", f"no {lim.label} value in {pf.n_notes} {plural}")
+    latest = max(facts, key=_when_key)
+    if vc.sex is not None and patient.sex is None:
+        return Part(
+            "unknown",
+            f"the {vc.sex}-only limit on {lim.label} needs the "
+            "patient's sex, which is not recorded",
+            [latest],
+        )
+    value, shown = _limit_value(lim, latest)
+    name = lim.label[:1].upper() + lim.label[1:]
+    if value is None:
+        return Part(
+            "unknown",
+            f"{name} {shown} on {_d(latest.when)} cannot be "
+            f"compared with {_num(vc.value)} {vc.unit}",
+            [latest],
+        )
+    ok = _satisfies(value, vc)
+    return Part(
+        "met" if ok else "not_met",
+        f"{name} {shown} on {_d(latest.when)} is {_limit_text(vc, ok)}",
+        [latest],
+        possible=latest.uncertain,
+    )
+
+
+def _count_limit(lim: Limit, pf: PersonFacts) -> Part:
+    """A count over a class ("two or more antihypertensive drugs"): distinct
+    members affirmed in the notes, not only as history."""
+    vc = lim.constraint
+    found: dict[str, Fact] = {}
+    for f in _facts_for(pf, lim.concepts - {lim.measure}):
+        if f.about_patient and not (f.negated or f.uncertain or f.historical):
+            found.setdefault(f.concept_id, f)
+    names = ", ".join(sorted(f.lexical_variant for f in found.values()))
+    ok = _satisfies(float(len(found)), vc)
+    return Part(
+        "met" if ok else "not_met",
+        f"{len(found)} {lim.label} in the notes ({names or 'none'}) is "
+        f"{_limit_text(vc, ok)}",
+        list(found.values()),
+    )
+
+
+# --- combining parts --------------------------------------------------------------
+
+
+def _all(parts: list[Part]) -> Part:
+    for status in ("not_met", "unknown", "met"):
+        chosen = [p for p in parts if p.status == status]
+        if chosen:
+            return _merge(status, chosen)
+    return _merge("not_applicable", parts)
+
+
+def _any(parts: list[Part]) -> Part:
+    for status in ("met", "unknown", "not_met"):
+        chosen = [p for p in parts if p.status == status]
+        if chosen:
+            return _merge(status, chosen)
+    return _merge("not_applicable", parts)
+
+
+def _merge(status: Status, parts: list[Part]) -> Part:
+    absent = [label for p in parts for label in p.absent]
+    sentences = [p.sentence for p in parts if p.sentence]
+    if absent:
+        n_notes = max(p.n_notes for p in parts)
+        names = absent[0] if len(absent) == 1 else ", ".join(absent[:-1])
+        names += f" or {absent[-1]}" if len(absent) > 1 else ""
+        plural = "note" if n_notes == 1 else "notes"
+        sentences.append(f"no mention of {names} in {n_notes} {plural}")
+    return Part(
+        status,
+        "; ".join(sentences),
+        [f for p in parts for f in p.evidence],
+        possible=any(p.possible for p in parts),
+    )
+
+
+def _flip(part: Part) -> Part:
+    flipped = {"met": "not_met", "not_met": "met"}.get(part.status, part.status)
+    return Part(
+        flipped, part.sentence, part.evidence, part.possible, part.absent, part.n_notes
+    )
+
+
+def _silent_unknown(part: Part) -> Part:
+    if part.status == "not_met" and part.absent and not part.evidence:
+        return Part("unknown", "", absent=part.absent, n_notes=part.n_notes)
+    return part
+
+
+def _leaf(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
+    crit = c.criterion
+    if patient.sex == "male" and c.female_only:
+        return Part("not_applicable", "applies only to women; the patient is male")
+    if patient.sex == "female" and c.male_only:
+        return Part("not_applicable", "applies only to men; the patient is female")
+    presence = [_presence(g, c, pf, patient.as_of) for g in c.groups]
+    limits = [_check_limit(lim, c, pf, patient) for lim in c.limits]
+    if not presence and not limits and not c.excluding:
+        return Part(
+            "unknown",
+            "the criterion names no concept or value the notes can be checked against",
+        )
+    if crit.kind == "inclusion":
+        if crit.negated:
+            # "No previous X": any X present fails it; negation/absence meets it.
+            absent = [_flip(p) for p in presence]
+            return _all(absent + limits)
+        ruled_out = [
+            p
+            for g in c.excluding
+            if (p := _presence(g, c, pf, patient.as_of)).status == "met"
+        ]
+        if ruled_out:
+            return _merge(
+                "not_met",
+                [
+                    Part("not_met", f"excluded type: {p.sentence}", p.evidence)
+                    for p in ruled_out
+                ],
+            )
+        # An inclusion is not failed by silence: a concept the notes never
+        # mention leaves it unknown.
+        return _all([_silent_unknown(p) for p in presence] + limits)
+    if limits:
+        # The limits decide an exclusion that gives them; named conditions are
+        # their context, so a mention without a qualifying value stays unknown.
+        decided = _any(limits)
+        if decided.status == "not_met" or decided.status == "not_applicable":
+            return decided
+        if (
+            decided.status == "unknown"
+            and not any(p.evidence for p in limits)
+            and presence
+            and all(p.status == "not_met" and not p.evidence for p in presence)
+        ):
+            return _merge("not_met", [decided, *presence])
+        return decided
+    primary = _any(presence)
+    if primary.status != "met" or not c.qualifiers:
+        return primary
+    quals = [_presence(g, c, pf, patient.as_of) for g in c.qualifiers]
+    return _all([primary, *quals])
+
+
+# --- assessment records ---------------------------------------------------------
+
+
+def _evidence(f: Fact) -> Evidence:
+    return _built(
+        Evidence,
+        {
+            "note_id": f.note_id,
+            "note_date": f.note_date,
+            "section": f.section,
+            "start": f.start,
+            "end": f.end,
+            "snippet": f.snippet,
+            "modifiers": f.modifiers,
+        },
+    )
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
+
+
+def _record(c: Compiled, part: Part) -> CriterionAssessment:
+    seen: set[tuple[str, int]] = set()
+    evidence = []
+    for f in part.evidence:
+        if (f.note_id, f.start) not in seen:
+            seen.add((f.note_id, f.start))
+            evidence.append(_evidence(f))
+    return _built(
+        CriterionAssessment,
+        {
+            "criterion_id": c.id,
+            "kind": c.criterion.kind,
+            "text": c.criterion.text,
+            "status": part.status,
+            "evidence": evidence,
+            "rationale": _sentence(part.sentence),
+        },
+    )
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def _built(cls: type[R], values: dict[str, object]) -> R:
+    """A record from values this module built itself, every field given.
+
+    What ``model_construct`` does without its per-field default handling: the
+    values are already of the right types, and assessment builds hundreds of
+    thousands of these per benchmark run (tests round-trip them through JSON).
+    """
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _assess(
+    c: Compiled, pf: PersonFacts, patient: Patient, out: list[CriterionAssessment]
+) -> Part:
+    if not c.concepts.isdisjoint(pf.concept_keys):
+        return _assess_fresh(c, pf, patient, out)
+    # Nothing in the notes touches this criterion: its outcome depends only on
+    # the patient's sex, age and note count, so it is computed once per key.
+    age = patient.age_years if "age" in c.concepts else None
+    key = (patient.sex, age, pf.n_notes)
+    cached = c.silent.get(key)
+    if cached is None:
+        start = len(out)
+        part = _assess_fresh(c, pf, patient, out)
+        cached = c.silent[key] = (part, out[start:])
+        return part
+    out.extend(cached[1])
+    return cached[0]
+
+
+def _assess_fresh(
+    c: Compiled, pf: PersonFacts, patient: Patient, out: list[CriterionAssessment]
+) -> Part:
+    slot = len(out)
+    out.append(None)  # type: ignore[arg-type]  # parent precedes its children
+    if c.children:
+        parts = [_assess(child, pf, patient, out) for child in c.children]
+        combined = _any(parts) if c.criterion.combine == "any" else _all(parts)
+        labels = [
+            child.id
+            for child, p in zip(c.children, parts, strict=True)
+            if p.status == combined.status
+        ]
+        part = Part(
+            combined.status,
+            f"{', '.join(labels)}: {combined.sentence}"
+            if labels
+            else combined.sentence,
+            combined.evidence,
+            combined.possible,
+        )
+    else:
+        part = _leaf(c, pf, patient)
+    out[slot] = _record(c, part)
+    return part
+
+
+def assess(
+    compiled: list[Compiled], pf: PersonFacts, patient: Patient
+) -> list[CriterionAssessment]:
+    """Every criterion and sub-criterion of the trial for one patient, depth first."""
+    out: list[CriterionAssessment] = []
+    for c in compiled:
+        _assess(c, pf, patient, out)
+    return out
+
+
+def assess_one(
+    criterion: Criterion, pf: PersonFacts, patient: Patient
+) -> CriterionAssessment:
+    """One criterion (with its sub-criteria) for one patient: the top-level record."""
+    return assess([compile_criterion(criterion)], pf, patient)[0]

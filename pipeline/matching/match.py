@@ -1,0 +1,128 @@
+"""One trial against a note archive: assess, decide, score and rank every patient."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipeline.matching.assess import (
+    Compiled,
+    Patient,
+    assess,
+    compile_trial,
+)
+from pipeline.matching.facts import PersonFacts, index_facts
+from pipeline.matching.ranker import PatientRanker, features, load_ranker, score_rows
+from pipeline.matching.rules import load_rules
+from pipeline.matching.verdict import VERDICT_ORDER, deciding_criterion, verdict
+from pipeline.schema import CriterionAssessment, PatientMatch, Person, Sex, Trial
+
+
+@dataclass(frozen=True, slots=True)
+class _Assessed:
+    person_id: str
+    criteria: list[CriterionAssessment]
+    top: list[CriterionAssessment]
+
+
+def age_on(person: Person | None, as_of: dt.date) -> float | None:
+    """Whole years of age on ``as_of`` from the person table, if it gives them."""
+    if person is None:
+        return None
+    if person.birth_date is not None:
+        b = person.birth_date
+        return float(
+            as_of.year - b.year - ((as_of.month, as_of.day) < (b.month, b.day))
+        )
+    if person.year_of_birth is not None:
+        return float(as_of.year - person.year_of_birth)
+    return None
+
+
+def _sex_from_facts(pf: PersonFacts) -> Sex | None:
+    rules = load_rules()
+    for cid in rules.sex_concepts:
+        for f in pf.by_concept.get(cid, []):
+            word = (f.value_string or f.lexical_variant or cid).strip().lower()
+            if word in rules.female_words or cid == "female":
+                return "female"
+            if word in rules.male_words or cid == "male":
+                return "male"
+    return None
+
+
+def _age_from_facts(pf: PersonFacts) -> float | None:
+    ages = [f for f in pf.by_concept.get("age", []) if f.value is not None]
+    if not ages:
+        return None
+    return max(ages, key=lambda f: f.note_date or dt.date.min).value
+
+
+def patient_of(pf: PersonFacts, person: Person | None, as_of: dt.date) -> Patient:
+    """Age and sex from the person table when given, else from the notes' facts."""
+    sex = person.sex if person is not None and person.sex else _sex_from_facts(pf)
+    age = age_on(person, as_of)
+    if age is None:
+        age = _age_from_facts(pf)
+    return Patient(pf.person_id, sex, age, as_of)
+
+
+def match_trial(
+    trial: Trial,
+    facts: pd.DataFrame,
+    persons: dict[str, Person],
+    as_of: dt.date,
+    ranker: PatientRanker | None = None,
+) -> list[PatientMatch]:
+    """Every patient with note facts, assessed against ``trial``, best first.
+
+    Patients are ordered by verdict (candidate, review, excluded), then by score
+    (the trained ranker's calibrated probability, else the fallback formula),
+    then by person id. Persons without any fact are not scored (the caller
+    reports them). ``ranker`` defaults to the model under ``models/ranker/``.
+    """
+    compiled = compile_trial(trial)
+    indexed = index_facts(facts, as_of)
+    assessed = [
+        _assess_person(compiled, pf, persons.get(pid), as_of)
+        for pid, pf in sorted(indexed.items())
+    ]
+    return rank(trial, assessed, ranker if ranker is not None else load_ranker())
+
+
+def _assess_person(
+    compiled: list[Compiled], pf: PersonFacts, person: Person | None, as_of: dt.date
+) -> _Assessed:
+    criteria = assess(compiled, pf, patient_of(pf, person, as_of))
+    top_ids = {c.id for c in compiled}
+    return _Assessed(
+        pf.person_id, criteria, [a for a in criteria if a.criterion_id in top_ids]
+    )
+
+
+def rank(
+    trial: Trial, assessed: list[_Assessed], ranker: PatientRanker | None
+) -> list[PatientMatch]:
+    """Verdicts, scores (batched through the ranker) and the final order."""
+    rows = np.array([features(a.top) for a in assessed], dtype=float)
+    scores = score_rows(rows.reshape(len(assessed), -1), ranker)
+    matches = [
+        PatientMatch.model_construct(
+            person_id=a.person_id,
+            trial_id=trial.trial_id,
+            verdict=verdict(a.top),
+            score=round(float(s), 4),
+            criteria=a.criteria,
+        )
+        for a, s in zip(assessed, scores, strict=True)
+    ]
+    matches.sort(key=lambda m: (VERDICT_ORDER[m.verdict], -m.score, m.person_id))
+    return matches
+
+
+def deciding(match: PatientMatch, trial: Trial) -> str | None:
+    """The criterion that decides ``match``'s verdict (None for a candidate)."""
+    return deciding_criterion(match.criteria, [c.id for c in trial.criteria])

@@ -1,0 +1,46 @@
+"""``resources/matching_rules.json``: the lexical knobs of assessment, as data."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict
+
+from pipeline.resources import load_json
+
+
+class StatusConcept(BaseModel):
+    """A biomarker status read from a measurement's value ("HER2: positive")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    measure: str
+    values: list[str]
+
+
+class MatchingRules(BaseModel):
+    """``resources/matching_rules.json``: the lexical knobs of assessment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    female_only_concepts: list[str]
+    male_only_concepts: list[str]
+    ignored_domains: list[str]
+    primary_domains: list[str]
+    qualifier_domains: list[str]
+    sex_concepts: list[str]
+    female_words: list[str]
+    male_words: list[str]
+    per_dose_units: dict[str, str]
+    comparator_words: dict[str, list[str]]
+    status_concepts: dict[str, StatusConcept]
+    current_triggers: list[str]
+    other_triggers: list[str]
+    intent_sections: list[str]
+    intent_domains: list[str]
+
+
+@cache
+def load_rules() -> MatchingRules:
+    """The packaged matching rules (read once per process)."""
+    return load_json("matching_rules.json", MatchingRules)

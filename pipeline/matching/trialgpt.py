@@ -1,0 +1,173 @@
+"""Criterion-level agreement with TrialGPT's expert labels (Jin et al. 2024).
+
+Each row of the file pairs a patient summary (``note``) with one criterion and
+an expert label. We parse the criterion (criteria stage), extract facts from the
+summary (notes stage), assess, and map our status to TrialGPT's labels
+(:data:`LABELS`). The split is held out BY PATIENT: a patient is in ``test``
+when the first byte of SHA-256(patient_id) is below :data:`TEST_BYTE`
+(about a third of patients), so no patient's sentences inform both sides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sklearn.metrics import f1_score
+
+from pipeline import errors
+from pipeline.matching.assess import Patient, assess, compile_criterion
+from pipeline.matching.facts import index_facts
+from pipeline.matching.match import patient_of
+from pipeline.schema import NoteFact
+
+LABELS: dict[str, dict[str, str]] = {
+    "inclusion": {
+        "met": "included",
+        "not_met": "not included",
+        "unknown": "not enough information",
+        "not_applicable": "not applicable",
+    },
+    "exclusion": {
+        "met": "excluded",
+        "not_met": "not excluded",
+        "unknown": "not enough information",
+        "not_applicable": "not applicable",
+    },
+}
+BASELINE = {"inclusion": "not enough information", "exclusion": "not excluded"}
+TEST_BYTE = 96  # 96/256 = 37.5% of patients held out
+SPLITS = ("all", "test", "train")
+# Summaries carry no dates: every statement is read as of this day.
+SUMMARY_DATE = dt.date(2026, 11, 1)
+_FIELDS = (
+    "patient_id",
+    "note",
+    "criterion_type",
+    "criterion_text",
+    "expert_eligibility",
+)
+
+
+def in_test(patient_id: str) -> bool:
+    """The deterministic by-patient split (module docstring)."""
+    return hashlib.sha256(patient_id.encode("utf-8")).digest()[0] < TEST_BYTE
+
+
+@dataclass
+class TrialGPTResult:
+    """Gold and predicted labels of one split, with the baseline's answers."""
+
+    split: str
+    kinds: list[str]
+    gold: list[str]
+    predicted: list[str]
+    patients: int
+
+    @property
+    def baseline(self) -> list[str]:
+        return [BASELINE[k] for k in self.kinds]
+
+
+def load_rows(path: Path, split: str) -> list[dict]:
+    """The rows of ``split`` from a TrialGPT criterion-level JSON file."""
+    if split not in SPLITS:
+        raise errors.bad_choice(split, "--split", list(SPLITS))
+    if not path.is_file():
+        raise errors.file_not_found(path)
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise errors.bad_trialgpt(path, f"not JSON: {exc}") from exc
+    if not isinstance(rows, list) or not rows:
+        raise errors.bad_trialgpt(path, "expected a non-empty JSON list")
+    for i, row in enumerate(rows):
+        missing = [f for f in _FIELDS if not isinstance(row, dict) or f not in row]
+        if missing:
+            raise errors.bad_trialgpt(path, f"row {i} lacks {', '.join(missing)}")
+        if row["criterion_type"] not in LABELS:
+            raise errors.bad_trialgpt(path, f"row {i} has kind {row['criterion_type']}")
+    if split == "all":
+        return rows
+    return [r for r in rows if in_test(r["patient_id"]) == (split == "test")]
+
+
+def evaluate(path: Path, split: str = "all") -> TrialGPTResult:
+    """Assess every (summary, criterion) row of ``split``; labels side by side."""
+    from pipeline.criteria import parse_criterion
+    from pipeline.notes import facts_from_text
+
+    rows = load_rows(path, split)
+    facts_by_patient: dict[str, list[NoteFact]] = {}
+    gold, predicted, kinds = [], [], []
+    for i, row in enumerate(rows):
+        pid = row["patient_id"]
+        if pid not in facts_by_patient:
+            facts_by_patient[pid] = facts_from_text(
+                row["note"], note_id=pid, person_id=pid, note_date=SUMMARY_DATE
+            )
+        frame = pd.DataFrame(
+            [f.model_dump() for f in facts_by_patient[pid]],
+            columns=list(NoteFact.model_fields),
+        )
+        pf = index_facts(frame, SUMMARY_DATE).get(pid)
+        kind = row["criterion_type"]
+        criterion = parse_criterion(row["criterion_text"], kind, f"{kind[:3]}-{i}")
+        if pf is None:
+            status = "unknown"
+        else:
+            patient: Patient = patient_of(pf, None, SUMMARY_DATE)
+            status = assess([compile_criterion(criterion)], pf, patient)[0].status
+        kinds.append(kind)
+        gold.append(row["expert_eligibility"])
+        predicted.append(LABELS[kind][status])
+    return TrialGPTResult(split, kinds, gold, predicted, len(facts_by_patient))
+
+
+def scores(gold: list[str], predicted: list[str]) -> tuple[float, float]:
+    """Accuracy and macro-F1 over the labels present in ``gold``."""
+    if not gold:
+        return 0.0, 0.0
+    accuracy = sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold)
+    labels = sorted(set(gold))
+    macro = f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)
+    return accuracy, float(macro)
+
+
+def format_report(result: TrialGPTResult) -> str:
+    """Counts per label, the confusion matrix, the baseline, and the score line."""
+    labels = sorted(set(result.gold) | set(result.predicted))
+    gold_n, pred_n = Counter(result.gold), Counter(result.predicted)
+    width = max(len(label) for label in labels) + 2
+    lines = [
+        f"split={result.split}: {len(result.gold)} judgements, "
+        f"{result.patients} patients",
+        f"{'label':<{width}}{'gold':>6}{'ours':>6}",
+    ]
+    lines += [
+        f"{label:<{width}}{gold_n[label]:>6}{pred_n[label]:>6}" for label in labels
+    ]
+    short = {label: "".join(w[0] for w in label.split()) for label in labels}
+    lines.append(
+        "confusion (rows gold, columns ours): "
+        + ", ".join(f"{s}={label}" for label, s in short.items())
+    )
+    lines.append(" " * width + "".join(f"{short[label]:>6}" for label in labels))
+    pairs = Counter(zip(result.gold, result.predicted, strict=True))
+    for g in labels:
+        lines.append(f"{g:<{width}}" + "".join(f"{pairs[(g, p)]:>6}" for p in labels))
+    base_acc, base_f1 = scores(result.gold, result.baseline)
+    lines.append(
+        f"baseline (not excluded / not enough information): accuracy={base_acc:.3f} "
+        f"macro_f1={base_f1:.3f}"
+    )
+    acc, macro = scores(result.gold, result.predicted)
+    lines.append(
+        f"trialgpt: accuracy={acc:.3f} macro_f1={macro:.3f} n={len(result.gold)}"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,193 @@
+"""BRAT reading, the by-trial split, training data and the committed NER model."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.criteria.ner import (
+    DEFAULT_MODEL_DIR,
+    EVALUATED_TYPES,
+    BratDocument,
+    choose_spans,
+    criterion_lines,
+    customise_tokenizer,
+    line_docs,
+    load_criteria_ner,
+    parse_ann,
+    predict_mentions,
+    read_brat_document,
+    split_of,
+)
+from pipeline.errors import TrialmatchError
+
+ANN = (
+    "T1\tCondition 68 73\tNSCLC\n"
+    "T3\tQualifier 16 30;48 54\thistologically proven\n"
+    "*\tOR T3 T2\n"
+    "R1\tHas_qualifier Arg1:T1 Arg2:T3\t\n"
+    "A1\tOptional T1\n"
+)
+
+
+def test_parse_ann_reads_text_bound_lines_only() -> None:
+    entities = parse_ann(ANN)
+    assert [(e.id, e.label, e.start, e.end) for e in entities] == [
+        ("T1", "Condition", 68, 73),
+        ("T3", "Qualifier", 16, 54),
+    ]
+    assert entities[1].fragments == ((16, 30), (48, 54))
+    assert entities[1].discontinuous and not entities[0].discontinuous
+
+
+def test_read_brat_document_keeps_crlf_offsets(tmp_path: Path) -> None:
+    text = "Age 18\r\nNo diabetes\r\n"
+    (tmp_path / "NCT1_inc.txt").write_bytes(text.encode())
+    (tmp_path / "NCT1_inc.ann").write_text(
+        "T1\tCondition 11 19\tdiabetes\nT2\tValue 50 60\tout of text\n"
+    )
+    document = read_brat_document(tmp_path / "NCT1_inc.txt")
+    assert document.trial_id == "NCT1"
+    [entity] = document.entities  # T2 lies outside the text
+    assert document.text[entity.start : entity.end] == "diabetes"
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("a\nb", ["a", "b"]),
+        ("  a b \r\n\r\nc\rd", ["a b", "c", "d"]),
+        ("\n \n", []),
+    ],
+)
+def test_criterion_lines(text: str, lines: list[str]) -> None:
+    assert [text[s:e] for s, e in criterion_lines(text)] == lines
+
+
+def test_split_is_deterministic_disjoint_and_proportioned() -> None:
+    trials = [f"NCT{n:08d}" for n in range(2000)]
+    parts = [split_of(t) for t in trials]
+    assert parts == [split_of(t) for t in trials]
+    # Each trial lands in exactly one part, in roughly the 70/10/20 shares.
+    assert set(parts) == {"train", "dev", "test"}
+    assert 0.15 < parts.count("test") / 2000 < 0.25
+    assert 0.06 < parts.count("dev") / 2000 < 0.14
+
+
+def test_split_is_by_trial(shared_data: Path) -> None:
+    from pipeline.criteria.ner import read_brat_dir
+
+    documents = read_brat_dir(shared_data / "chia-dev")
+    part_of: dict[str, set[str]] = {}
+    for document in documents:
+        part_of.setdefault(document.trial_id, set()).add(split_of(document.trial_id))
+    assert all(len(parts) == 1 for parts in part_of.values())
+
+
+def test_choose_spans_prefers_evaluated_then_longer() -> None:
+    # "greater than or equal to 10 g/dL": two overlapping Values and a Multiplier.
+    entities = parse_ann(
+        "T1\tValue 0 12;25 32\tgreater than 10 g/dL\n"
+        "T2\tValue 16 32\tequal to 10 g/dL\n"
+        "T3\tMultiplier 0 12\tgreater than\n"
+        "T4\tNon-query-able 40 45\tx\n"
+    )
+    assert [e.id for e in choose_spans(entities)] == ["T1"]
+
+
+def test_line_docs_one_doc_per_line_with_flat_entities() -> None:
+    import spacy
+
+    nlp = customise_tokenizer(spacy.blank("en"))
+    text = "History of pulmonary embolism\nHb<10g/dL"
+    document = BratDocument(
+        "NCT1_exc",
+        text,
+        tuple(
+            parse_ann(
+                "T1\tCondition 11 29\tpulmonary embolism\n"
+                "T2\tMeasurement 30 32\tHb\n"
+                "T3\tValue 32 39\t<10g/dL\n"
+                "T4\tCondition 20 35\tcrosses a line\n"
+            )
+        ),
+    )
+    docs = line_docs(nlp, document)
+    assert [[(e.label_, e.text) for e in d.ents] for d in docs] == [
+        [("Condition", "pulmonary embolism")],
+        [("Measurement", "Hb"), ("Value", "<10g/dL")],
+    ]
+
+
+def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(TrialmatchError, match="trialmatch train criteria-ner"):
+        load_criteria_ner(tmp_path)
+
+
+needs_model = pytest.mark.skipif(
+    not (DEFAULT_MODEL_DIR / "config.cfg").is_file(), reason="no trained model"
+)
+
+
+@needs_model
+@pytest.mark.parametrize(
+    ("text", "label", "covering"),
+    [
+        ("History of pulmonary embolism", "Condition", "pulmonary embolism"),
+        ("Hemoglobin ≥ 9 g/dL", "Measurement", "Hemoglobin"),
+        ("Hemoglobin ≥ 9 g/dL", "Value", "9 g/dL"),
+        ("Age 18 years or older", "Value", "18 years"),
+        ("Currently taking warfarin", "Drug", "warfarin"),
+        ("Pregnant or breastfeeding women", "Condition", "Pregnant"),
+    ],
+)
+def test_model_tags_obvious_cases(text: str, label: str, covering: str) -> None:
+    nlp = load_criteria_ner()
+    [mentions] = predict_mentions(nlp, [text])
+    start = text.index(covering)
+    end = start + len(covering)
+    assert any(
+        m.label == label and m.start <= start and end <= m.end for m in mentions
+    ), mentions
+
+
+@needs_model
+def test_model_labels_are_chia_types() -> None:
+    labels = set(load_criteria_ner().get_pipe("ner").labels)
+    assert set(EVALUATED_TYPES) <= labels
+
+
+@pytest.mark.parametrize("name", ["missing", "empty"])
+def test_eval_bad_directory_is_one_line_error(tmp_path: Path, name: str) -> None:
+    directory = tmp_path / name
+    if name == "empty":
+        directory.mkdir()
+        (directory / "lonely.txt").write_text("no ann beside me")
+    result = CliRunner().invoke(app, ["eval", "criteria", "--brat", str(directory)])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, TrialmatchError)
+
+
+@needs_model
+@pytest.mark.slow
+def test_eval_criteria_on_chia_test_part(shared_data: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "criteria",
+            "--brat",
+            str(shared_data / "chia-dev"),
+            "--split",
+            "test",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"criteria: strict_f1=\d\.\d{3} relaxed_f1=\d\.\d{3} n_gold=\d+", last
+    )

@@ -1,0 +1,381 @@
+"""Criterion-level assessment on hand-built criteria and note facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from matching_builders import AS_OF, allowance, crit, ent, fact, frame, limit, window
+
+from pipeline.matching.assess import Patient, assess, compile_criterion
+from pipeline.matching.facts import index_facts
+from pipeline.schema import Criterion, NoteFact
+
+D = dt.date
+
+
+def run(criterion: Criterion, *facts: NoteFact, sex: str | None = "male", age=60):
+    df = frame(*facts) if facts else frame(fact("hemoglobin", person_id="other"))
+    pf = index_facts(df, AS_OF).get("p1")
+    if pf is None:
+        from pipeline.matching.facts import PersonFacts
+
+        pf = PersonFacts("p1", n_notes=1)
+    return assess([compile_criterion(criterion)], pf, Patient("p1", sex, age, AS_OF))
+
+
+ANTICOAG = crit(
+    "exc-3",
+    text="Patients who are receiving thrombolytic or anticoagulant therapies",
+    entities=[
+        ent("thrombolytic"),
+        ent("anticoagulant"),
+        ent("warfarin"),
+        ent("aspirin"),
+    ],
+    exceptions=[
+        allowance(
+            "low-dose aspirin (≤100 mg/d)",
+            "aspirin",
+            limit("aspirin", "<=", 100, "mg/d"),
+        )
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("facts", "status"),
+    [
+        ([fact("apixaban", text="apixaban")], "met"),
+        ([fact("warfarin", negated=True)], "not_met"),
+        ([fact("aspirin", value=81, unit="mg", text="aspirin 81 mg")], "not_met"),
+        ([fact("aspirin", value=325, unit="mg/d", text="aspirin 325 mg")], "met"),
+        ([fact("rivaroxaban", hypothetical=True)], "not_met"),
+        ([fact("rivaroxaban", historical=True)], "not_met"),
+        ([], "not_met"),
+    ],
+    ids=[
+        "apixaban",
+        "negated",
+        "low-dose-aspirin",
+        "full-aspirin",
+        "hypo",
+        "past",
+        "none",
+    ],
+)
+def test_drug_class_and_exception(facts: list[NoteFact], status: str) -> None:
+    assert run(ANTICOAG, *facts)[0].status == status
+
+
+def test_drug_class_rationale_names_the_class() -> None:
+    a = run(ANTICOAG, fact("apixaban", text="apixaban"))[0]
+    assert a.rationale == (
+        "Apixaban, which counts as anticoagulant, documented on 2026-10-01."
+    )
+    assert a.evidence[0].snippet == "apixaban"
+
+
+THROMBOSIS = crit(
+    "exc-2",
+    text="previous arterial/venous thrombosis events within 6 months",
+    entities=[ent("thrombosis"), ent("dvt"), ent("pulmonary_embolism"), ent("stroke")],
+    time_windows=[window(182.6, "within 6 months")],
+)
+
+
+@pytest.mark.parametrize(
+    ("facts", "status", "modifiers"),
+    [
+        (
+            [fact("dvt", event_date=D(2021, 3, 1), historical=True)],
+            "not_met",
+            ["historical"],
+        ),
+        ([fact("dvt", event_date=D(2026, 10, 5))], "met", []),
+        ([fact("pulmonary_embolism", uncertain=True)], "unknown", ["uncertain"]),
+        ([fact("stroke", family=True)], "not_met", None),
+        ([fact("dvt", historical=True)], "unknown", ["historical"]),
+        (
+            [
+                fact("pulmonary_embolism", note_date=D(2026, 9, 1)),
+                fact("pulmonary_embolism", note_date=D(2026, 10, 1), negated=True),
+            ],
+            "unknown",
+            [],
+        ),
+    ],
+    ids=["years-ago", "weeks-ago", "uncertain-pe", "father", "undated", "conflict"],
+)
+def test_thrombosis_window(
+    facts: list[NoteFact], status: str, modifiers: list[str] | None
+) -> None:
+    a = run(THROMBOSIS, *facts)[0]
+    assert a.status == status
+    if modifiers is not None:
+        assert a.evidence and a.evidence[0].modifiers == modifiers
+
+
+def test_window_rationale_counts_days() -> None:
+    a = run(THROMBOSIS, fact("dvt", event_date=D(2021, 3, 1), text="DVT"))[0]
+    assert a.rationale == (
+        "DVT on 2021-03-01 is 2071 days before 2026-11-01, outside the window "
+        "(within 6 months)."
+    )
+
+
+HGB = crit("inc-7", kind="inclusion", values=[limit("hemoglobin", ">=", 90, "g/L")])
+
+
+@pytest.mark.parametrize(
+    ("facts", "status", "rationale"),
+    [
+        (
+            [fact("hemoglobin", value=8.6, unit="g/dL")],
+            "not_met",
+            "Hemoglobin 8.6 g/dL (86 g/L) on 2026-10-01 is below 90 g/L.",
+        ),
+        (
+            [
+                fact("hemoglobin", D(2026, 8, 1), value=120, unit="g/L"),
+                fact("hemoglobin", D(2026, 10, 2), value=86, unit="g/L"),
+            ],
+            "not_met",
+            "Hemoglobin 86 g/L on 2026-10-02 is below 90 g/L.",
+        ),
+        (
+            [fact("hemoglobin", value=10.6, unit="g/dL")],
+            "met",
+            "Hemoglobin 10.6 g/dL (106 g/L) on 2026-10-01 is at least 90 g/L.",
+        ),
+        ([], "unknown", "No hemoglobin value in 1 note."),
+        (
+            [fact("hemoglobin", D(2026, 12, 1), value=80, unit="g/L")],
+            "unknown",
+            "No hemoglobin value in 1 note.",
+        ),
+    ],
+    ids=["g/dL", "latest-wins", "g/dL-ok", "none", "after-as-of"],
+)
+def test_lab_limits(facts: list[NoteFact], status: str, rationale: str) -> None:
+    a = run(HGB, *facts)[0]
+    assert (a.status, a.rationale) == (status, rationale)
+
+
+ALT = crit("inc-7b", kind="inclusion", values=[limit("alt", "<=", 5, "xULN")])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [
+        ({"value": 2.0, "unit": "xULN"}, "met"),
+        ({"value": 6.5, "unit": "xULN"}, "not_met"),
+        ({"value": 120, "unit": "U/L"}, "unknown"),
+        ({"value": 120, "unit": "U/L", "value_string": "120 U/L (ULN 40)"}, "met"),
+    ],
+)
+def test_xuln_needs_uln(kwargs: dict, status: str) -> None:
+    assert run(ALT, fact("alt", **kwargs))[0].status == status
+
+
+QT = crit(
+    "exc-10.4",
+    text="malignant arrhythmias (including QT interval > 450ms in men and > 470ms "
+    "in women)",
+    entities=[ent("arrhythmia")],
+    values=[
+        limit("qtc", ">", 450, "ms", sex="male"),
+        limit("qtc", ">", 470, "ms", sex="female"),
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("sex", "qtc", "status"),
+    [
+        ("female", 460, "not_met"),
+        ("male", 460, "met"),
+        ("female", 475, "met"),
+        (None, 460, "unknown"),
+    ],
+)
+def test_sex_specific_qt(sex: str | None, qtc: float, status: str) -> None:
+    assert run(QT, fact("qtc", value=qtc, unit="ms"), sex=sex)[0].status == status
+
+
+PREGNANCY = crit(
+    "exc-20", text="Pregnant or lactating women", entities=[ent("pregnancy")]
+)
+
+
+@pytest.mark.parametrize(
+    ("sex", "facts", "status"),
+    [
+        ("male", [], "not_applicable"),
+        ("female", [fact("pregnancy", text="pregnant")], "met"),
+        ("female", [], "not_met"),
+    ],
+)
+def test_pregnancy(sex: str, facts: list[NoteFact], status: str) -> None:
+    assert run(PREGNANCY, *facts, sex=sex)[0].status == status
+
+
+NAIVE = crit(
+    "inc-2",
+    kind="inclusion",
+    negated=True,
+    text="No previous systemic treatment, including chemotherapy",
+    entities=[ent("systemic_therapy"), ent("chemotherapy")],
+)
+
+
+@pytest.mark.parametrize(
+    ("facts", "status"),
+    [
+        ([fact("chemotherapy", negated=True, text="no prior chemotherapy")], "met"),
+        ([fact("folfox", text="FOLFOX")], "not_met"),
+        ([], "met"),
+        ([fact("chemotherapy", uncertain=True)], "unknown"),
+    ],
+    ids=["negated", "folfox", "silent", "uncertain"],
+)
+def test_no_previous_treatment(facts: list[NoteFact], status: str) -> None:
+    assert run(NAIVE, *facts)[0].status == status
+
+
+HER2_GASTRIC = crit(
+    "exc-6",
+    text="HER2-positive gastric adenocarcinoma",
+    entities=[ent("her2_positive"), ent("gastric_cancer")],
+)
+
+
+@pytest.mark.parametrize(
+    ("facts", "status"),
+    [
+        ([fact("gastric_cancer"), fact("her2", value_string="negative")], "not_met"),
+        ([fact("gastric_cancer"), fact("her2", value_string="positive")], "met"),
+        ([fact("gastric_cancer"), fact("her2_positive")], "met"),
+        ([fact("colorectal_cancer"), fact("her2_positive")], "not_met"),
+    ],
+    ids=["her2-neg", "her2-value-pos", "her2-concept-pos", "not-gastric"],
+)
+def test_her2_positive_gastric(facts: list[NoteFact], status: str) -> None:
+    assert run(HER2_GASTRIC, *facts)[0].status == status
+
+
+ECOG = crit("inc-5", kind="inclusion", values=[limit("ecog", "between", 0, None, 1)])
+
+
+@pytest.mark.parametrize(("score", "status"), [(1, "met"), (2, "not_met")])
+def test_ecog(score: float, status: str) -> None:
+    assert run(ECOG, fact("ecog", value=score))[0].status == status
+
+
+AGE = crit("inc-4", kind="inclusion", values=[limit("age", "between", 18, "years", 75)])
+
+
+@pytest.mark.parametrize(("age", "status"), [(80, "not_met"), (62, "met")])
+def test_age_from_person(age: float, status: str) -> None:
+    assert run(AGE, age=age)[0].status == status
+
+
+PRIMARY = crit(
+    "inc-1",
+    kind="inclusion",
+    combine="any",
+    sub_criteria=[
+        crit(
+            "inc-1.1",
+            kind="inclusion",
+            entities=[ent("colorectal_cancer"), ent("liver_metastases")],
+        ),
+        crit(
+            "inc-1.3",
+            kind="inclusion",
+            entities=[ent("gastrointestinal_cancer"), ent("liver_metastases")],
+            excluding=[ent("gist"), ent("neuroendocrine_tumor")],
+        ),
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("facts", "statuses"),
+    [
+        (
+            [fact("colorectal_cancer"), fact("liver_metastases")],
+            ["met", "met", "met"],
+        ),
+        (
+            [fact("gastric_cancer"), fact("liver_metastases")],
+            ["met", "unknown", "met"],
+        ),
+        (
+            [fact("colorectal_cancer"), fact("liver_metastases", negated=True)],
+            ["not_met", "not_met", "not_met"],
+        ),
+        (
+            [fact("gist"), fact("liver_metastases")],
+            ["unknown", "unknown", "not_met"],
+        ),
+    ],
+    ids=["crc", "gastric", "no-liver-mets", "gist"],
+)
+def test_or_alternatives_and_excluding(facts: list[NoteFact], statuses: list) -> None:
+    assert [a.status for a in run(PRIMARY, *facts)] == statuses
+
+
+TWO_DRUGS = crit(
+    "exc-10.2",
+    text="taking two or more antihypertensive drugs to control blood pressure",
+    entities=[ent("antihypertensive")],
+    values=[limit("antihypertensive", ">=", 2)],
+)
+
+
+@pytest.mark.parametrize(
+    ("drugs", "status"),
+    [(["amlodipine", "lisinopril"], "met"), (["amlodipine"], "not_met")],
+)
+def test_two_antihypertensives(drugs: list[str], status: str) -> None:
+    assert run(TWO_DRUGS, *(fact(d) for d in drugs))[0].status == status
+
+
+UNCONTROLLED_HTN = crit(
+    "exc-10.1",
+    text="hypertension that cannot be well controlled (SBP ≥150 mmHg, DBP ≥100 mmHg)",
+    entities=[ent("hypertension")],
+    values=[
+        limit("systolic_bp", ">=", 150, "mmHg"),
+        limit("diastolic_bp", ">=", 100, "mmHg"),
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("facts", "status"),
+    [
+        (
+            [
+                fact("hypertension"),
+                fact("systolic_bp", value=132, unit="mmHg"),
+                fact("diastolic_bp", value=82, unit="mmHg"),
+            ],
+            "not_met",
+        ),
+        ([fact("hypertension"), fact("systolic_bp", value=162, unit="mmHg")], "met"),
+        ([fact("hypertension")], "unknown"),
+        ([], "not_met"),
+    ],
+    ids=["controlled", "uncontrolled", "no-bp", "nothing"],
+)
+def test_limits_decide_an_exclusion(facts: list[NoteFact], status: str) -> None:
+    assert run(UNCONTROLLED_HTN, *facts)[0].status == status
+
+
+def test_facts_missing_columns_is_a_clear_error() -> None:
+    from pipeline.errors import TrialmatchError
+
+    with pytest.raises(TrialmatchError, match="NOTE_NLP column"):
+        index_facts(frame(fact("dvt")).drop(columns=["concept_id"]), AS_OF)

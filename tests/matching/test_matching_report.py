@@ -1,0 +1,120 @@
+"""The HTML report: self-contained, evidence highlighted, filters that really run.
+
+The filter test loads the report in Debian's headless chromium with a URL hash
+(``#verdict=excluded``) and reads the DOM after the page script ran. It is
+skipped only where chromium is absent outside CI; in CI it must run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from matching_builders import AS_OF, crit, ent, fact, frame, limit
+
+from pipeline.matching import match_trial
+from pipeline.matching.report import render_html
+from pipeline.matching.run import MatchRun
+from pipeline.schema import Trial
+
+TRIAL = Trial(
+    trial_id="NCT-REPORT",
+    title="Report test trial",
+    source_format="text",
+    criteria=[
+        crit("inc-5", kind="inclusion", values=[limit("ecog", "between", 0, None, 1)]),
+        crit("exc-3", entities=[ent("anticoagulant")], text="anticoagulant therapy"),
+    ],
+)
+NOTES = {
+    "a": "ECOG 1. No anticoagulant.",
+    "b": "ECOG 2 at clinic today.",
+    "c": "ECOG 0. apixaban 5 mg bid <script>alert(1)</script>",
+}
+
+
+def _run() -> MatchRun:
+    facts = [
+        fact("ecog", person_id="a", note_id="a1", value=1, text="ECOG 1"),
+        fact("ecog", person_id="b", note_id="b1", value=2, text="ECOG 2"),
+        fact("ecog", person_id="c", note_id="c1", value=0, text="ECOG 0"),
+    ]
+    apixaban = fact("apixaban", person_id="c", note_id="c1", text="apixaban")
+    facts.append(apixaban.model_copy(update={"offset": 8, "offset_end": 16}))
+    matches = match_trial(TRIAL, frame(*facts), {}, AS_OF, ranker=None)
+    texts = {pid: {f"{pid}1": ("2026-10-01", text)} for pid, text in NOTES.items()}
+    return MatchRun(TRIAL, matches, texts, AS_OF, "3 notes")
+
+
+def test_report_is_self_contained_and_escaped() -> None:
+    html = render_html(_run())
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    assert "<link" not in html
+    assert "<script>alert(1)</script>" not in html
+    assert '<mark id="ev-c_c1-8" class="m-met">apixaban</mark>' in html
+    assert html.count('class="row"') == 3
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _dump_dom(path: Path, fragment: str, profile: Path) -> str:
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is required in CI for the report test")
+        pytest.skip("chromium is not installed")
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--dump-dom",
+        f"{path.as_uri()}{fragment}",
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def _visible_rows(dom: str) -> list[tuple[str, str]]:
+    rows = re.findall(r"<tr class=\"row\"([^>]*)>", dom)
+    return [
+        (
+            re.search(r'data-person="([^"]+)"', r)[1],
+            re.search(r'data-verdict="(\w+)"', r)[1],
+        )
+        for r in rows
+        if not re.search(r"\shidden(=|\s|$)", r)
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("fragment", "visible"),
+    [
+        ("", {"a", "b", "c"}),
+        ("#verdict=excluded", {"b", "c"}),
+        ("#verdict=candidate", {"a"}),
+        ("#criterion=exc-3&status=met", {"c"}),
+    ],
+)
+def test_filters_run_in_a_real_browser(
+    tmp_path: Path, fragment: str, visible: set[str]
+) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(render_html(_run()), encoding="utf-8")
+    dom = _dump_dom(page, fragment, tmp_path / "profile")
+    assert 'data-filters-ready="1"' in dom
+    assert {pid for pid, _ in _visible_rows(dom)} == visible
+    assert f"{len(visible)} of 3 patients shown" in dom

