@@ -189,3 +189,24 @@ def bad_gold(path: Path, lineno: int, detail: str) -> TrialmatchError:
         f"{path}: line {lineno} is not a gold fact ({detail}); see "
         "annotations/notes/README.md for the fields."
     )
+
+
+def no_criteria(path: Path) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: no eligibility criteria found; give a trial listing with "
+        "inclusion/exclusion criteria (page text or ClinicalTrials.gov JSON)."
+    )
+
+
+def warn_no_criteria_ner(path: Path, train_command: str) -> str:
+    return (
+        f"no trained criteria NER at {path}; entities come from the vocabulary "
+        f"only (build the model with `{train_command}`)."
+    )
+
+
+def bad_brat_line(path: Path | str, line: int, text: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}:{line}: not a BRAT entity line ({text[:60]!r}); expected "
+        "'T<n><TAB><Type> <start> <end>[;<start> <end>...]<TAB><text>'."
+    )

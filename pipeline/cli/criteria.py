@@ -1,3 +1,63 @@
-"""Commands of the criteria stage."""
+"""Commands of the criteria stage: ``parse`` and ``bench criteria``."""
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from pipeline.cli import app, bench_app, eval_app  # noqa: F401
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    table = "table"
+
+
+@app.command("parse")
+def parse_command(
+    trial_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="TRIAL_FILE",
+            help="A trial listing: web page text, ClinicalTrials.gov API v2 JSON "
+            "or plain text with inclusion/exclusion headings.",
+        ),
+    ],
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="json (for the matcher) or table.")
+    ] = OutputFormat.json,
+) -> None:
+    """Parse a trial listing into structured eligibility criteria."""
+    from rich.console import Console
+
+    from pipeline.criteria import parse_trial
+    from pipeline.criteria.display import trial_table
+
+    trial = parse_trial(trial_file)
+    for warning in trial.warnings:
+        typer.echo(f"trialmatch: warning: {warning}", err=True)
+    if fmt is OutputFormat.json:
+        typer.echo(trial.to_json())
+    else:
+        Console(width=160).print(trial_table(trial))
+
+
+@bench_app.command("criteria")
+def bench_criteria_command(
+    chia: Annotated[
+        Path,
+        typer.Option(help="Chia BRAT directory whose .txt lines are the workload."),
+    ] = Path("../shared/data/chia-dev"),
+    limit: Annotated[
+        int, typer.Option(min=1, help="Number of criteria to parse.")
+    ] = 5000,
+) -> None:
+    """Criteria parsed per second on one core (Chia lines, else the seed repeated)."""
+    from pipeline.criteria.bench import bench_criteria, chia_workload, seed_workload
+
+    if chia.is_dir() and any(chia.glob("*.txt")):
+        workload, name = chia_workload(chia, limit), f"Chia lines from {chia}"
+    else:
+        workload, name = seed_workload(limit), "seed NCT05262335 criteria repeated"
+    typer.echo(bench_criteria(workload, name).line())

@@ -24,7 +24,8 @@ def train_criteria_ner(
     chia: Annotated[Path, typer.Option(help="Chia BRAT directory (chia-dev).")],
     out: Annotated[Path | None, typer.Option(help="Where to save the model.")] = None,
 ) -> None:
-    """Train the criteria entity extractor on the train part of Chia."""
+    """Train the criteria entity extractor on the train part of Chia (early
+    stopping on its dev part; the test part is never read)."""
     from pipeline.criteria.ner import DEFAULT_MODEL_DIR, train_criteria_ner
 
     saved = train_criteria_ner(chia, DEFAULT_MODEL_DIR if out is None else out)

@@ -9,6 +9,7 @@ import typer
 
 from pipeline import errors
 from pipeline.cli import bench_app, eval_app
+from pipeline.cli.ner import train_app
 
 SPLITS = ["all", "train", "test"]
 BASELINES = ["medspacy"]
@@ -72,3 +73,28 @@ def bench_notes(
         results.append(bench.bench_medspacy(texts, batch_size))
     for line in bench.report_lines(results, texts):
         typer.echo(line)
+
+
+@train_app.command("context")
+def train_context(
+    negex: Annotated[Path, typer.Option("--negex", help="NegEx-format TSV file.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Model directory (default models/context_temporality)."),
+    ] = None,
+) -> None:
+    """Train the historical-temporality classifier on the NegEx train part
+    (threshold by 5-fold cross-validation on it; the test part is never read)."""
+    from pipeline.notes import evaluation
+    from pipeline.notes.temporality import DEFAULT_MODEL_DIR
+
+    rows = evaluation.read_negex(negex, "train")
+    if not rows:
+        raise errors.empty_split(negex, "train")
+    saved, cv = evaluation.train_temporality(
+        rows, DEFAULT_MODEL_DIR if out is None else out
+    )
+    typer.echo(f"cv rules-only historical_f1={cv.rule_f1:.3f}")
+    for threshold, f1 in cv.f1_by_threshold.items():
+        typer.echo(f"cv threshold={threshold:.2f} historical_f1={f1:.3f}")
+    typer.echo(f"chosen threshold={cv.best_threshold:.2f}; saved {saved}")

@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline import errors
-from pipeline.criteria.extract import extract_many, extract_segments
+from pipeline.criteria.extract import extract_many, extract_segments, ner_available
 from pipeline.criteria.ingest import (
     Listing,
     is_furniture,
     listing_from_text,
     read_listing,
 )
+from pipeline.criteria.ner import DEFAULT_MODEL_DIR, TRAIN_COMMAND
 from pipeline.criteria.segment import segment_regions, segment_text
 from pipeline.schema import Criterion, CriterionKind, Trial
 
@@ -75,6 +76,8 @@ def _trial(listing: Listing, path: Path) -> Trial:
     skip = is_furniture if listing.source_format == "page" else (lambda _: False)
     segments = segment_regions(listing.source, regions, skip)
     warnings = list(listing.warnings)
+    if not ner_available():
+        warnings.append(errors.warn_no_criteria_ner(DEFAULT_MODEL_DIR, TRAIN_COMMAND))
     if not segments and listing.source.strip():
         warnings.append(errors.warn_no_criteria(path))
     return Trial(

@@ -20,8 +20,9 @@ here are structural (numbers, units, spacing).
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+from typing import cast
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -34,6 +35,11 @@ from pipeline.vocabulary import Vocabulary, load_vocabulary
 
 CONCEPTS_KEY = "tm_concepts"
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+"
+# "0, 1 or 2": consecutive whole numbers offered as alternatives (ECOG, grades).
+_ENUMERATION = re.compile(
+    r"(?<![\w.,\-^/])\d+(?:\s*,\s*\d+)*\s*,?\s*or\s+\d+(?!\d|\.\d)"
+)
+_PLAIN_NUMBER = re.compile(rf"(?<![\w.,\-^/])(?:{_NUM})")
 _CLAUSE_END = re.compile(r";|\.(?=\s|$)")
 _CONJUNCTION_GAP = re.compile(
     r"^[\s,()/&]*(?:and/or|and|or)?[\s,()/&]*$", re.IGNORECASE
@@ -42,16 +48,8 @@ _MEASURE_DOMAINS = ("Measurement",)
 _FALLBACK_DOMAINS = ("Drug", "Observation")
 _TIME_UNITS = frozenset({"days", "weeks", "months", "years"})
 
-for _name, _default in (
-    ("tm_values", None),
-    ("tm_windows", None),
-    ("tm_negation_scopes", None),
-    ("tm_excluding_scopes", None),
-    ("tm_negated", False),
-    ("tm_mood", None),
-):
-    if not Doc.has_extension(_name):
-        Doc.set_extension(_name, default=_default)
+if not Doc.has_extension("tm"):
+    Doc.set_extension("tm", default=None)
 
 
 @dataclass(frozen=True)
@@ -77,6 +75,33 @@ class WindowMention:
     anchor: str | None
     start: int
     end: int
+
+
+@dataclass
+class CriteriaAnnotations:
+    """Everything the rule components find in one Doc, in ``doc._.tm``.
+
+    One extension object rather than one attribute per result: spaCy's
+    ``doc._`` accessor is rebuilt on every access, which dominated the rules'
+    run time.
+    """
+
+    text: str
+    values: list[ValueMention] = field(default_factory=list)
+    windows: list[WindowMention] = field(default_factory=list)
+    negation_scopes: list[tuple[int, int]] = field(default_factory=list)
+    excluding_scopes: list[tuple[int, int]] = field(default_factory=list)
+    negated: bool = False
+    mood: str | None = None
+
+
+def annotations(doc: Doc) -> CriteriaAnnotations:
+    """The Doc's :class:`CriteriaAnnotations`, created on first use."""
+    found = doc._.tm
+    if found is None:
+        found = CriteriaAnnotations(doc.text)
+        doc._.tm = found
+    return found
 
 
 # --- concepts -------------------------------------------------------------------
@@ -180,8 +205,9 @@ def analog_concepts(
     for analog in analog_matches:
         listed: list[Span] = []
         boundary = analog.start_char
+        text = annotations(doc).text
         for span in reversed([s for s in spans if s.end <= analog.start]):
-            gap = doc.text[span.end_char : boundary]
+            gap = text[span.end_char : boundary]
             if not _CONJUNCTION_GAP.match(gap):
                 break
             if vocabulary[span.label_].domain != "Drug":
@@ -230,7 +256,7 @@ def _value_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]
     )
     ranged = re.compile(
         rf"(?<![\w.,\-^/])(?:(?P<between>between|from)\s+)?(?P<lo>{_NUM})\s*"
-        rf"(?P<join>-|to|~|and)\s*(?P<hi>{_NUM})(?![\d^])",
+        rf"(?P<join>{alternation(lex.range_joiners)})\s*(?P<hi>{_NUM})(?![\d^])",
         re.IGNORECASE,
     )
     trailing = re.compile(
@@ -243,6 +269,10 @@ def _value_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]
 def _sex_pattern() -> re.Pattern[str]:
     terms = alternation(lexicon().sex_terms)
     return re.compile(rf"\s*(?:in|for|among)\s+(?P<sex>{terms})\b", re.IGNORECASE)
+
+
+def _key(phrase: str) -> str:
+    return " ".join(phrase.lower().split())
 
 
 def number(text: str) -> float:
@@ -264,7 +294,10 @@ def unit_at(text: str, pos: int) -> tuple[str | None, int]:
         start += 1
     if start >= len(text) or text[start].isdigit():
         return None, pos
-    window = text[start : start + 48]
+    # Units hold no "," or ";" and at most four spaces ("× normal upper limit
+    # (ULN)"), so the candidates stop there.
+    window = re.split(r"[,;]", text[start : start + 40], maxsplit=1)[0]
+    window = " ".join(window.split(" ", 5)[:5])
     ends = [
         i
         for i in range(1, len(window) + 1)
@@ -272,6 +305,7 @@ def unit_at(text: str, pos: int) -> tuple[str | None, int]:
         or window[i] in " ,;:"
         or window[i - 1] == ")"
         or (window[i] in "()" and window[i - 1] != " ")
+        or (window[i] == "." and window[i + 1 : i + 2] in ("", " "))
     ]
     for i in sorted(ends, reverse=True):
         candidate = window[:i]
@@ -286,7 +320,7 @@ def unit_at(text: str, pos: int) -> tuple[str | None, int]:
 
 
 def _measures_in(
-    doc: Doc, spans: list[Span], lo: int, hi: int, domains: tuple[str, ...]
+    spans: list[Span], lo: int, hi: int, domains: tuple[str, ...]
 ) -> list[Span]:
     vocabulary = load_vocabulary()
     return [
@@ -298,11 +332,11 @@ def _measures_in(
     ]
 
 
-def _measure_run(doc: Doc, candidates: list[Span]) -> list[Span]:
+def _measure_run(text: str, candidates: list[Span]) -> list[Span]:
     """The last measure and those joined to it by "and"/"or"/commas/brackets."""
     run = [candidates[-1]]
     for span in reversed(candidates[:-1]):
-        if _CONJUNCTION_GAP.match(doc.text[span.end_char : run[-1].start_char]):
+        if _CONJUNCTION_GAP.match(text[span.end_char : run[-1].start_char]):
             run.append(span)
         else:
             break
@@ -324,36 +358,50 @@ def find_values(doc: Doc) -> list[ValueMention]:
     """Numeric limits of ``doc`` bound to the measure they constrain."""
     comparator_re, range_re, trailing_re = _value_patterns()
     lex = lexicon()
-    text = doc.text
+    text = annotations(doc).text
     raw: list[tuple[int, int, Comparator, float, float | None, str | None]] = []
+    between: Comparator = "between"
     taken: list[tuple[int, int]] = []
     for match in comparator_re.finditer(text):
         unit, end = unit_at(text, match.end())
-        comp = lex.comparators[" ".join(match.group("comp").lower().split())]
-        raw.append((match.start(), end, comp, number(match.group("num")), None, unit))  # type: ignore[arg-type]
+        comp = cast(Comparator, lex.comparators[_key(match.group("comp"))])
+        raw.append((match.start(), end, comp, number(match.group("num")), None, unit))
+        taken.append((match.start(), match.end()))
+    for match in _ENUMERATION.finditer(text):
+        if any(a < match.end() and match.start() < b for a, b in taken):
+            continue
+        options = sorted(int(n) for n in re.findall(r"\d+", match.group()))
+        if options != list(range(options[0], options[0] + len(options))):
+            continue
+        unit, end = unit_at(text, match.end())
+        raw.append(
+            (match.start(), end, between, float(options[0]), float(options[-1]), unit)
+        )
         taken.append((match.start(), match.end()))
     for match in range_re.finditer(text):
         if any(a < match.end() and match.start() < b for a, b in taken):
             continue
-        if match.group("join").lower() == "and" and not match.group("between"):
+        join = match.group("join").lower()
+        if join == "and" and not match.group("between"):
             continue
         unit, end = unit_at(text, match.end())
         lo, hi = number(match.group("lo")), number(match.group("hi"))
         if hi < lo:
             continue
-        raw.append((match.start(), end, "between", lo, hi, unit))
+        raw.append((match.start(), end, between, lo, hi, unit))
         taken.append((match.start(), match.end()))
-    for match in re.finditer(rf"(?<![\w.,\-^/])(?:{_NUM})", text):
+    numbers = _PLAIN_NUMBER.finditer(text) if trailing_re.search(text) else ()
+    for match in numbers:
         if any(a < match.end() and match.start() < b for a, b in taken):
             continue
         unit, end = unit_at(text, match.end())
         trail = trailing_re.match(text, end)
         if trail is None:
             continue
-        comp = lex.trailing_comparators[" ".join(trail.group("trail").lower().split())]
+        comp = cast(Comparator, lex.trailing_comparators[_key(trail.group("trail"))])
         raw.append(
             (match.start(), trail.end(), comp, number(match.group()), None, unit)
-        )  # type: ignore[arg-type]
+        )
     raw.sort()
     spans = list(doc.spans[CONCEPTS_KEY]) if CONCEPTS_KEY in doc.spans else []
     out: list[ValueMention] = []
@@ -371,7 +419,7 @@ def find_values(doc: Doc) -> list[ValueMention]:
         gap_start = max(c_start, previous.end if previous else 0)
         next_start = raw[i + 1][0] if i + 1 < len(raw) else len(text)
         measures = _bind(
-            doc, spans, gap_start, start, end, min(c_end, next_start), unit
+            text, spans, gap_start, start, end, min(c_end, next_start), unit
         )
         if (
             not measures
@@ -389,17 +437,15 @@ def find_values(doc: Doc) -> list[ValueMention]:
                 unit,
                 sex,
                 start,
-                end,  # type: ignore[arg-type]
+                end,
             )
             for m in measures
         ]
         if not mentions and unit in lex.default_measure_for_unit:
             measure = lex.default_measure_for_unit[unit]
             mentions = [
-                ValueMention(measure, "", comp, value, high, unit, sex, start, end)  # type: ignore[arg-type]
+                ValueMention(measure, "", comp, value, high, unit, sex, start, end)
             ]
-        if not mentions and high is not None and unit is None:
-            continue
         out.extend(mentions)
         if mentions:
             previous, previous_measures = mentions[0], measures
@@ -407,7 +453,7 @@ def find_values(doc: Doc) -> list[ValueMention]:
 
 
 def _bind(
-    doc: Doc,
+    text: str,
     spans: list[Span],
     gap_start: int,
     start: int,
@@ -415,26 +461,33 @@ def _bind(
     forward_end: int,
     unit: str | None,
 ) -> list[Span]:
-    before = _measures_in(doc, spans, gap_start, start, _MEASURE_DOMAINS)
+    """The measure(s) a value at ``[start, end)`` limits.
+
+    Nearest lab/measurement concept(s) before it in its clause ("AST and ALT
+    <= 5 x ULN" gives both); else, for a dose or other unit, the nearest drug
+    or observation before it ("aspirin (<=100 mg/d)"); else the first
+    measurement after it (">=2 grade heart failure (NYHA grade)").
+    """
+    before = _measures_in(spans, gap_start, start, _MEASURE_DOMAINS)
     if before:
-        return _measure_run(doc, before)
+        return _measure_run(text, before)
     if unit is not None and unit not in _TIME_UNITS:
-        dosed = _measures_in(doc, spans, gap_start, start, _FALLBACK_DOMAINS)
+        dosed = _measures_in(spans, gap_start, start, _FALLBACK_DOMAINS)
         if dosed:
             return [dosed[-1]]
-    after = _measures_in(doc, spans, end, forward_end, _MEASURE_DOMAINS)
+    after = _measures_in(spans, end, forward_end, _MEASURE_DOMAINS)
     return [after[0]] if after else []
 
 
 @Language.factory("trialmatch_criteria_values")
 class CriteriaValues:
-    """Numeric limits into ``doc._.tm_values``."""
+    """Numeric limits into ``doc._.tm.values``."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         _value_patterns()
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.tm_values = find_values(doc)
+        annotations(doc).values = find_values(doc)
         return doc
 
 
@@ -462,16 +515,14 @@ def find_windows(doc: Doc, values: list[ValueMention]) -> list[WindowMention]:
     """Look-back windows ("within 6 months", "4 weeks prior to the first dose")."""
     duration_re, before_re, after_re, anchor_re = _window_patterns()
     lex = lexicon()
-    text = doc.text
+    text = annotations(doc).text
     out = []
     for match in duration_re.finditer(text):
         if any(v.start < match.end() and match.start() < v.end for v in values):
             continue
         cue = before_re.search(text, max(0, match.start() - 30), match.start())
         follow = after_re.match(text, match.end())
-        opening = cue is not None and " ".join(cue.group().lower().split()) in (
-            lex.window_open_cues
-        )
+        opening = cue is not None and _key(cue.group()) in (lex.window_open_cues)
         if not opening and follow is None:
             continue
         raw_number = match.group("num").lower()
@@ -484,22 +535,21 @@ def find_windows(doc: Doc, values: list[ValueMention]) -> list[WindowMention]:
         anchor = anchor_re.search(text, match.end(), min(clause_end, match.end() + 60))
         start = cue.start() if cue is not None else match.start()
         end = anchor.end() if anchor is not None else match.end()
-        anchor_id = (
-            lex.anchors[" ".join(anchor.group().lower().split())] if anchor else None
-        )
+        anchor_id = lex.anchors[_key(anchor.group())] if anchor else None
         out.append(WindowMention(round(days, 1), anchor_id, start, end))
     return out
 
 
 @Language.factory("trialmatch_criteria_windows")
 class CriteriaWindows:
-    """Time windows into ``doc._.tm_windows`` (run after the values component)."""
+    """Time windows into ``doc._.tm.windows`` (run after the values component)."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         _window_patterns()
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.tm_windows = find_windows(doc, doc._.tm_values or [])
+        found = annotations(doc)
+        found.windows = find_windows(doc, found.values)
         return doc
 
 
@@ -553,7 +603,7 @@ def excluding_scopes(text: str) -> list[tuple[int, int]]:
 def criterion_mood(text: str) -> str | None:
     """The mood a criterion is phrased in ("should agree to" -> ``willing``)."""
     found = _scope_patterns()["mood"].search(text)
-    return lexicon().moods[" ".join(found.group().lower().split())] if found else None
+    return lexicon().moods[_key(found.group())] if found else None
 
 
 @Language.factory("trialmatch_criteria_scope")
@@ -564,8 +614,9 @@ class CriteriaScope:
         _scope_patterns()
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.tm_negated = bool(_scope_patterns()["starts"].match(doc.text))
-        doc._.tm_mood = criterion_mood(doc.text)
-        doc._.tm_negation_scopes = negation_scopes(doc.text)
-        doc._.tm_excluding_scopes = excluding_scopes(doc.text)
+        found = annotations(doc)
+        found.negated = bool(_scope_patterns()["starts"].match(found.text))
+        found.mood = criterion_mood(found.text)
+        found.negation_scopes = negation_scopes(found.text)
+        found.excluding_scopes = excluding_scopes(found.text)
         return doc

@@ -10,6 +10,7 @@ mapped back into the source, so ``source[start:end]`` is always the mention.
 
 from __future__ import annotations
 
+import gc
 import re
 import warnings
 from collections.abc import Iterable, Sequence
@@ -22,7 +23,11 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline.criteria import components  # noqa: F401  (registers the factories)
-from pipeline.criteria.components import CONCEPTS_KEY
+from pipeline.criteria.components import (
+    CONCEPTS_KEY,
+    CriteriaAnnotations,
+    annotations,
+)
 from pipeline.criteria.ner import (
     DEFAULT_MODEL_DIR,
     customise_tokenizer,
@@ -39,10 +44,6 @@ from pipeline.schema import (
 )
 from pipeline.vocabulary import Concept, load_vocabulary
 
-# scispaCy's AbbreviationDetector runs an empty matcher on texts without
-# definitions; spaCy's W036 about it says nothing about the input.
-warnings.filterwarnings("ignore", message=r"\[W036\]")
-
 RULE_PIPES = (
     "abbreviation_detector",
     "trialmatch_criteria_concepts",
@@ -50,7 +51,12 @@ RULE_PIPES = (
     "trialmatch_criteria_windows",
     "trialmatch_criteria_scope",
 )
-BATCH_SIZE = 256
+BATCH_SIZE = 1000
+# What an "excluding ..." clause can rule out; qualifiers and values inside it
+# stay with the criterion.
+_EXCLUDABLE = frozenset(
+    {"Condition", "Drug", "Procedure", "Measurement", "Observation", "Device"}
+)
 
 
 def ner_available() -> bool:
@@ -65,6 +71,10 @@ def criteria_nlp() -> Language:
     customise_tokenizer(nlp)
     for name in RULE_PIPES:
         nlp.add_pipe(name)
+    # The pipeline's long-lived objects would otherwise be rescanned by every
+    # full garbage collection while criteria are parsed.
+    gc.collect()
+    gc.freeze()
     return nlp
 
 
@@ -111,14 +121,29 @@ def _spans(seg: Segment) -> Iterable[tuple[int, int]]:
 
 
 def _read_all(jobs: list[tuple[str, tuple[int, int]]]) -> list[_Parts]:
+    nlp = criteria_nlp()
     normalised = [normalise(source[a:b]) for source, (a, b) in jobs]
-    docs = criteria_nlp().pipe((text for text, _ in normalised), batch_size=BATCH_SIZE)
-    return [
-        _read(doc, index, a, source)
-        for doc, (_, index), (source, (a, _)) in zip(
-            docs, normalised, jobs, strict=True
-        )
-    ]
+    docs = nlp.pipe(
+        (_make_doc(nlp, text) for text, _ in normalised), batch_size=BATCH_SIZE
+    )
+    with warnings.catch_warnings():
+        # scispaCy's AbbreviationDetector runs an empty matcher on texts without
+        # definitions; spaCy's W036 about it says nothing about the input.
+        warnings.filterwarnings("ignore", message=r"\[W036\]")
+        return [
+            _read(doc, index, a, source)
+            for doc, (_, index), (source, (a, _)) in zip(
+                docs, normalised, jobs, strict=True
+            )
+        ]
+
+
+def _make_doc(nlp: Language, text: str) -> Doc:
+    # The rule components read the text many times; spaCy rebuilds doc.text
+    # from its tokens on every access, so the known text is handed over.
+    doc = nlp.make_doc(text)
+    doc._.tm = CriteriaAnnotations(text)
+    return doc
 
 
 def _criterion(
@@ -165,11 +190,12 @@ def _read(doc: Doc, index: list[int], offset: int, source: str) -> _Parts:
         a, b = to_source(index, start, end)
         return offset + a, offset + b
 
-    parts = _Parts(negated=doc._.tm_negated, mood=doc._.tm_mood)
-    measured = {v.measure for v in doc._.tm_values or []}
+    found = annotations(doc)
+    parts = _Parts(negated=found.negated, mood=found.mood)
+    measured = {v.measure for v in found.values}
     for span, domain, concept in _entity_spans(doc, measured):
         a, b = place(span.start_char, span.end_char)
-        negated = _inside(span.start_char, doc._.tm_negation_scopes)
+        negated = _inside(span.start_char, found.negation_scopes)
         entity = Entity(
             text=source[a:b],
             domain=domain,  # type: ignore[arg-type]
@@ -179,11 +205,11 @@ def _read(doc: Doc, index: list[int], offset: int, source: str) -> _Parts:
             codes=_codes(source[a:b], domain, concept),
             negated=negated,
         )
-        if _inside(span.start_char, doc._.tm_excluding_scopes):
+        if domain in _EXCLUDABLE and _inside(span.start_char, found.excluding_scopes):
             parts.excluding.append(entity)
         else:
             parts.entities.append(entity)
-    for value in doc._.tm_values or []:
+    for value in found.values:
         a, b = place(value.start, value.end)
         parts.values.append(
             ValueConstraint(
@@ -198,7 +224,7 @@ def _read(doc: Doc, index: list[int], offset: int, source: str) -> _Parts:
                 end=b,
             )
         )
-    for window in doc._.tm_windows or []:
+    for window in found.windows:
         a, b = place(window.start, window.end)
         parts.windows.append(
             TimeWindow(
@@ -270,7 +296,7 @@ def _icd_index() -> dict[str, str]:
     return {
         icd.get_description(code).lower(): code
         for code in icd.get_all_codes(True)
-        if icd.is_leaf(code) or icd.is_category(code)
+        if not (icd.is_chapter(code) or icd.is_block(code))
     }
 
 

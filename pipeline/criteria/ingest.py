@@ -18,11 +18,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pipeline import errors
-from pipeline.criteria.rules import listing_rules
+from pipeline.criteria.rules import alternation, listing_rules
 from pipeline.schema import CriterionKind
 from pipeline.textio import read_user_text
 
@@ -68,7 +69,8 @@ def read_listing(path: Path) -> Listing:
 
 def listing_from_text(text: str, path: Path) -> Listing:
     """The :class:`Listing` of already-read ``text`` (``path`` names it in messages)."""
-    if text.lstrip().startswith("{"):
+    head = text.lstrip()[:1]
+    if head == "{" or (head == "[" and _is_json(text)):
         return _from_json(text, path)
     lines = text.split("\n")
     source_format: SourceFormat = "page" if _looks_like_page(lines) else "text"
@@ -101,6 +103,22 @@ def heading_kind(line: str) -> CriterionKind | None:
     if key in rules.exclusion_headings:
         return "exclusion"
     return None
+
+
+@cache
+def _inline_heading_pattern() -> re.Pattern[str]:
+    rules = listing_rules()
+    phrases = alternation([*rules.inclusion_headings, *rules.exclusion_headings])
+    return re.compile(rf"\W*(?P<h>{phrases})\W*:", re.IGNORECASE)
+
+
+def _inline_heading(line: str) -> tuple[CriterionKind, int] | None:
+    """ "Inclusion Criteria: Age >= 18" -> the kind and where the items start."""
+    found = _inline_heading_pattern().match(line)
+    if found is None:
+        return None
+    kind = heading_kind(found.group("h"))
+    return (kind, found.end()) if kind is not None else None
 
 
 def _label(line: str) -> str:
@@ -167,12 +185,14 @@ def _text_metadata(text: str) -> dict[str, Any]:
     found = NCT_ID.search(text)
     if found:
         meta["trial_id"] = found.group(0)
-    for line in text.split("\n"):
-        if not line.strip():
-            continue
-        if heading_kind(line) is None and len(line.strip()) <= 300:
-            meta["title"] = line.strip()
-        break
+    # A title is the first line above the first heading; a headingless text
+    # starts with a criterion, not a title.
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    first_heading = next(
+        (i for i, line in enumerate(lines) if heading_kind(line) is not None), 0
+    )
+    if first_heading > 0 and len(lines[0]) <= 300:
+        meta["title"] = lines[0]
     return meta
 
 
@@ -213,8 +233,11 @@ def _find_regions(listing: Listing, path: Path, *, stop_at_page_labels: bool) ->
     for line in text.split("\n"):
         end = pos + len(line)
         kind = heading_kind(line)
+        inline = _inline_heading(line) if kind is None else None
         if kind is not None:
             headings.append((pos, end, kind))
+        elif inline is not None:
+            headings.append((pos, pos + inline[1], inline[0]))
         elif stop_at_page_labels and _label(line) in rules.page_end_labels:
             headings.append((pos, end, None))
         pos = end + 1
@@ -284,6 +307,14 @@ def _from_json(text: str, path: Path) -> Listing:
         return listing
     _find_regions(listing, path, stop_at_page_labels=False)
     return listing
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 def _module(proto: dict[str, Any], name: str) -> dict[str, Any]:

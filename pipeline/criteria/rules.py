@@ -7,6 +7,7 @@ misspelt rule key fails at start-up instead of silently disabling a rule.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict
@@ -50,6 +51,7 @@ class Lexicon(_Strict):
     moods: dict[str, str]
     excluding_triggers: list[str]
     exception_triggers: list[str]
+    exception_final_markers: list[str]
     including_triggers: list[str]
     any_cues: list[str]
     all_cues: list[str]
@@ -70,7 +72,29 @@ def lexicon() -> Lexicon:
     return load_json("criteria_lexicon.json", Lexicon)
 
 
-def alternation(phrases: list[str] | dict[str, object]) -> str:
-    """A regex alternation of literal ``phrases``, longest first, spaces flexible."""
-    ordered = sorted(phrases, key=len, reverse=True)
-    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered)
+def alternation(phrases: Iterable[str]) -> str:
+    """A regex matching any of the literal ``phrases``, longest first.
+
+    Built as a prefix trie ("at least|at most" -> "at\\s+(?:least|most)") so
+    the regex engine does not retry every phrase at every position; a space in
+    a phrase matches any run of whitespace.
+    """
+    trie: dict[str, dict] = {}
+    for phrase in phrases:
+        node = trie
+        for ch in phrase:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _emit(trie)
+
+
+def _emit(node: dict[str, dict]) -> str:
+    branches = [
+        (r"\s+" if ch == " " else re.escape(ch)) + _emit(child)
+        for ch, child in sorted(node.items())
+        if ch
+    ]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body

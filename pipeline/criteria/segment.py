@@ -63,6 +63,7 @@ class _Item:
     indent: int
     bulleted: bool
     children: list[_Item] = field(default_factory=list)
+    head_end: int = 0  # end of the item's own lines, before its sub-items
 
 
 def segment_regions(
@@ -132,15 +133,20 @@ def _line_items(
             and parent is not None
             and _opens_list(source, parent, item)
         ):
+            if not parent.children:
+                parent.head_end = parent.end
             parent.children.append(item)
         else:
             tops.append(item)
         last = item
         after_blank = False
     for item in tops:
-        item.start, item.end = trim(source, item.start, item.end)
         for child in item.children:
             child.start, child.end = trim(source, child.start, child.end)
+        # A parent's text runs through its sub-items, as inline sub-criteria do.
+        if item.children:
+            item.end = max(item.end, item.children[-1].end)
+        item.start, item.end = trim(source, item.start, item.end)
     return [i for i in tops if i.start < i.end]
 
 
@@ -153,9 +159,9 @@ def _opens_list(source: str, parent: _Item, item: _Item) -> bool:
 def _build(source: str, item: _Item, kind: CriterionKind, cid: str) -> Segment:
     seg = Segment(cid, kind, item.start, item.end, own=(item.start, item.end))
     if item.children:
-        first = item.children[0].start
-        seg.own = _nonempty(trim(source, item.start, first, _TRIM + ":"))
-        seg.combine = _combine(source[item.start : first], kind)
+        head_end = item.head_end
+        seg.own = _nonempty(trim(source, item.start, head_end, _TRIM + ":"))
+        seg.combine = _combine(source[item.start : head_end], kind)
         for k, child in enumerate(item.children, start=1):
             if child.start < child.end:
                 seg.children.append(_build(source, child, kind, f"{cid}.{k}"))
@@ -189,9 +195,7 @@ def _split_inline(source: str, seg: Segment) -> None:
     if not semis:
         return
     text = source[start:end]
-    trigger = re.search(
-        rf"(?:{alternation(lexicon().including_triggers)})", text, re.IGNORECASE
-    )
+    trigger = _including_pattern().search(text)
     if trigger is not None and _depth_at(source, start, start + trigger.start()) == 0:
         header_end = start + trigger.end()
         _add_children(
@@ -278,15 +282,27 @@ def _top_level(source: str, start: int, end: int, char: str) -> list[int]:
 
 
 @cache
+def _including_pattern() -> re.Pattern[str]:
+    return re.compile(alternation(lexicon().including_triggers), re.IGNORECASE)
+
+
+@cache
 def _exception_pattern() -> re.Pattern[str]:
     triggers = alternation(lexicon().exception_triggers)
     return re.compile(rf"[;,:.]\s*(?:and\s+)?(?P<t>{triggers})\b", re.IGNORECASE)
 
 
 def _exception_start(source: str, start: int, end: int) -> int | None:
+    """Where an allowance begins: a clause opening with "allowed to", "but the
+    following", ..., or a last clause ending in "is allowed", "are permitted"."""
     for match in _exception_pattern().finditer(source, start, end):
         if _depth_at(source, start, match.start()) == 0:
             return match.start("t")
+    cuts = _top_level(source, start, end, ";")
+    if cuts:
+        tail = source[cuts[-1] + 1 : end].rstrip(" .;\n").lower()
+        if tail.endswith(tuple(lexicon().exception_final_markers)):
+            return cuts[-1] + 1 + _ws(source, cuts[-1] + 1)
     return None
 
 

@@ -14,16 +14,19 @@ Reading rules, in the spirit of ConText (Harkema et al. 2009):
 * the latest value of a measurement wins, within the criterion's time window;
 * time windows are measured from the as-of date to the event date (else the
   note date); an undated historical mention cannot be placed in a window;
-* closed world for conditions, drugs and procedures: a chart that never mentions
-  one is read as its absence (how a screener reads a chart); a measurement that
-  was never taken is ``unknown``.
+* closed world, as a screener reads a chart: an exclusion nothing in the notes
+  bears on is ``not_met``, and "No previous X" with no X anywhere is ``met``; an
+  inclusion is never failed by silence (an unmentioned concept or an unmeasured
+  value leaves it ``unknown``).
 
 Entities of one criterion combine by role: in an inclusion every named concept
 group must be present; in an exclusion the conditions/procedures are
 alternatives and drug or biomarker entities beside them qualify them
 ("HER2-positive gastric adenocarcinoma", "ILD requiring steroid therapy").
-When an exclusion gives value limits, the limits decide ("hypertension ...
-SBP >= 150 mmHg": a controlled hypertensive is not excluded).
+When an exclusion gives value limits and names one condition, the limits decide
+("hypertension ... SBP >= 150 mmHg": a controlled hypertensive is not excluded);
+with several named conditions, conditions and limits are alternatives.
+Entities after "no", "unable to", "refusal" ... ask for an absence.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class ConceptGroup:
     label: str
     concepts: frozenset[str]
     domain: str
+    root: str
+    absent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,7 @@ class Compiled:
     female_only: bool
     male_only: bool
     current_only: bool
+    unmapped: list[str]
     children: list[Compiled] = field(default_factory=list)
     concepts: frozenset[str] = frozenset()
     silent: dict[tuple, tuple[Part, list[CriterionAssessment]]] = field(
@@ -127,8 +133,17 @@ def _measure_concept(measure: str) -> str:
     return _term_index().get(measure.lower().strip(), measure)
 
 
-def _groups(vocab: Vocabulary, entities: list, skip: set[str]) -> list[ConceptGroup]:
-    """Cluster entities whose concepts are related by is_a into one group."""
+def _groups(
+    vocab: Vocabulary,
+    entities: list,
+    skip: set[str],
+    absent: frozenset[str] = frozenset(),
+) -> list[ConceptGroup]:
+    """Cluster entities whose concepts are related by is_a into one group.
+
+    Concepts in ``absent`` are asked to be absent ("no informed consent",
+    "unable to give consent") and form groups of their own.
+    """
     rules = load_rules()
     groups: list[ConceptGroup] = []
     for ent in entities:
@@ -139,13 +154,23 @@ def _groups(vocab: Vocabulary, entities: list, skip: set[str]) -> list[ConceptGr
         if domain in rules.ignored_domains or ent.domain in rules.ignored_domains:
             continue
         members = _members(vocab, cid)
+        if cid in absent:
+            groups.append(ConceptGroup(ent.text, members, domain, cid, absent=True))
+            continue
         for i, group in enumerate(groups):
+            if group.absent:
+                continue
             if cid in group.concepts or group.concepts & members == group.concepts:
-                label = group.label if cid in group.concepts else ent.text
-                groups[i] = ConceptGroup(label, group.concepts | members, domain)
+                inside = cid in group.concepts
+                groups[i] = ConceptGroup(
+                    group.label if inside else ent.text,
+                    group.concepts | members,
+                    domain,
+                    group.root if inside else cid,
+                )
                 break
         else:
-            groups.append(ConceptGroup(ent.text, members, domain))
+            groups.append(ConceptGroup(ent.text, members, domain, cid))
     return groups
 
 
@@ -154,35 +179,106 @@ def _has_word(text: str, words: list[str]) -> bool:
     return any(f" {w} " in lowered for w in words)
 
 
-def _without(groups: list[ConceptGroup], drop: frozenset[str]) -> list[ConceptGroup]:
-    kept = [ConceptGroup(g.label, g.concepts - drop, g.domain) for g in groups]
-    return [g for g in kept if g.concepts]
+def _preceded_by(criterion: Criterion, triggers: list[str]) -> frozenset[str]:
+    """Concepts whose entity follows one of ``triggers`` within three words.
+
+    "other primary malignancies" -> other; "unable to give informed consent"
+    -> absence. Only the few words before each entity count, so "other
+    non-malignant organs ... or cancers" does not make "cancers" other.
+    """
+    out = set()
+    for ent in criterion.entities:
+        rel = ent.start - criterion.start
+        if ent.concept_id is None or not 0 <= rel <= len(criterion.text):
+            continue
+        before = criterion.text[:rel].split()[-3:]
+        if _has_word(" ".join(before), triggers):
+            out.add(ent.concept_id)
+    return frozenset(out)
+
+
+def _population(
+    groups: list[ConceptGroup], trial_named: frozenset[str]
+) -> list[ConceptGroup]:
+    """The groups that name the trial's own population, not a reason to exclude.
+
+    "Active bleeding ... of primary and/or metastatic lesions": the metastatic
+    lesions locate the bleeding. A group is population when its concept is
+    listed in the rules or is (a class of) a concept the inclusions ask for.
+    """
+    vocab = load_vocabulary()
+    listed = set(load_rules().population_concepts)
+    return [
+        g
+        for g in groups
+        if g.root in listed
+        or any(t in vocab and vocab.is_a(t, g.root) for t in trial_named)
+    ]
+
+
+def _count_limits(criterion: Criterion, groups: list[ConceptGroup]) -> list[Limit]:
+    """Limits read from a quantifier over a drug class ("two or more X drugs")."""
+    text = criterion.text.lower()
+    counts = load_rules().count_phrases
+    n = next((counts[p] for p in counts if p in text), None)
+    if n is None:
+        return []
+    return [
+        Limit(
+            ValueConstraint(
+                measure=g.root,
+                measure_text=g.label,
+                comparator=">=",
+                value=n,
+                start=criterion.start,
+                end=criterion.end,
+            ),
+            g.concepts,
+            g.label,
+            g.root,
+            True,
+        )
+        for g in groups
+        if g.domain == "Drug"
+    ]
 
 
 def compile_criterion(
     criterion: Criterion,
     inherited_window: tuple[float, str] | None = None,
     trial_concepts: frozenset[str] = frozenset(),
+    trial_named: frozenset[str] = frozenset(),
 ) -> Compiled:
     """Resolve a criterion's entities, limits and exceptions to concept sets.
 
-    ``trial_concepts`` are the concepts the trial's inclusions ask for; an
-    exclusion that speaks of "other" diseases (other primary malignancies)
-    does not count them, so the trial's own cancer is not its own exclusion.
+    ``trial_concepts`` are the concepts the trial's inclusions ask for (with
+    their members and classes), ``trial_named`` the ones they name. A concept
+    an exclusion calls "other" (other primary malignancies) does not count the
+    trial's concepts; any other concept naming the trial's own population is
+    dropped from the exclusion (:func:`_population`). An exception that only
+    restates the criterion's own class ("complete remission of malignant tumors for at
+    least 2 years") cannot be checked from a mention and excuses nothing.
     """
     vocab = load_vocabulary()
     rules = load_rules()
-    other_than = (
-        trial_concepts
+    others = (
+        _preceded_by(criterion, rules.other_triggers)
         if criterion.kind == "exclusion"
-        and _has_word(criterion.text, rules.other_triggers)
         else frozenset()
     )
-    window = (
-        (criterion.time_windows[0].days, criterion.time_windows[0].text)
-        if criterion.time_windows
-        else inherited_window
+    # A criterion negated as a whole ("No previous X") already asks for absence.
+    absent = (
+        frozenset()
+        if criterion.negated
+        else frozenset(e.concept_id for e in criterion.entities if e.negated)
+        | _preceded_by(criterion, rules.absence_triggers)
     )
+    # A duration after the study ("for 3 months after study is stopped") is
+    # not a look-back window over the notes.
+    lookback = [
+        w for w in criterion.time_windows if w.anchor not in rules.lookahead_anchors
+    ]
+    window = (lookback[0].days, lookback[0].text) if lookback else inherited_window
     limits = []
     for vc in criterion.values:
         cid = _measure_concept(vc.measure)
@@ -192,12 +288,30 @@ def compile_criterion(
         label = vc.measure_text or vc.measure
         limits.append(Limit(vc, _members(vocab, cid), label, cid, counted))
     limit_concepts = {cid for lim in limits for cid in lim.concepts}
-    groups = _groups(vocab, criterion.entities, limit_concepts)
+    groups = _groups(vocab, criterion.entities, limit_concepts, absent)
     qualifiers: list[ConceptGroup] = []
     if criterion.kind == "exclusion":
+        own = _population([g for g in groups if g.root not in others], trial_named)
+        groups = [
+            ConceptGroup(g.label, g.concepts - trial_concepts, g.domain, g.root)
+            if g.root in others
+            else g
+            for g in groups
+            if g not in own
+        ]
+        groups = [g for g in groups if g.concepts]
+        if not limits:
+            limits = _count_limits(criterion, groups)
+            counted = {c for lim in limits for c in lim.concepts}
+            groups = [g for g in groups if not g.concepts <= counted]
+            limit_concepts = counted
         primary = [g for g in groups if g.domain in rules.primary_domains]
         if primary:
-            qualifiers = [g for g in groups if g.domain in rules.qualifier_domains]
+            qualifiers = [
+                g
+                for g in groups
+                if g.domain in rules.qualifier_domains and not g.absent
+            ]
             groups = [g for g in groups if g not in qualifiers]
     allowances = [
         Allowance(
@@ -209,28 +323,38 @@ def compile_criterion(
         )
         for exc in criterion.exceptions
     ]
-    if other_than:
-        groups, qualifiers = (
-            _without(groups, other_than),
-            _without(qualifiers, other_than),
-        )
+    roots = {g.root for g in groups}
+    allowances = [a for a in allowances if a.limits or not roots & a.concepts]
     named = {c for g in groups + qualifiers for c in g.concepts}
     sexed = named or {c for lim in limits for c in lim.concepts}
     compiled = Compiled(
         criterion=criterion,
         groups=groups,
         qualifiers=qualifiers,
-        excluding=_groups(vocab, criterion.excluding, set()),
+        # An excluded type that is a class of the criterion's own concept
+        # ("other malignant tumors" beside "gastrointestinal tumors") cannot be
+        # meant literally: it would exclude every patient the criterion admits.
+        excluding=[
+            g
+            for g in _groups(vocab, criterion.excluding, set())
+            if not any(vocab.is_a(own.root, g.root) for own in groups)
+        ],
         allowances=allowances,
         limits=limits,
         window_days=window[0] if window else None,
         window_text=window[1] if window else None,
+        unmapped=[
+            e.text
+            for e in criterion.entities
+            if e.concept_id is None and e.domain in [*rules.primary_domains, "Drug"]
+        ],
         current_only=window is None
         and _has_word(criterion.text, rules.current_triggers),
         female_only=bool(sexed) and sexed <= _sex_concepts("female"),
         male_only=bool(sexed) and sexed <= _sex_concepts("male"),
         children=[
-            compile_criterion(c, window, trial_concepts) for c in criterion.sub_criteria
+            compile_criterion(c, window, trial_concepts, trial_named)
+            for c in criterion.sub_criteria
         ],
     )
     compiled.concepts = frozenset(
@@ -252,15 +376,20 @@ def _sex_concepts(sex: str) -> frozenset[str]:
 
 def compile_trial(trial: Trial) -> list[Compiled]:
     """Every top-level criterion of ``trial`` compiled, in listing order."""
-    wanted = frozenset(
-        concept
+    named = frozenset(
+        ent.concept_id
         for crit in trial.all_criteria()
         if crit.kind == "inclusion" and not crit.negated
         for ent in crit.entities
         if ent.concept_id
-        for concept in _members(load_vocabulary(), ent.concept_id)
     )
-    return [compile_criterion(c, None, wanted) for c in trial.criteria]
+    vocab = load_vocabulary()
+    # The trial's own disease: what the inclusions name, their members and the
+    # classes above them (a note's "tumor" is the trial's cancer, not another).
+    wanted = frozenset(
+        c for cid in named for c in _members(vocab, cid) | vocab.ancestors(cid)
+    )
+    return [compile_criterion(c, None, wanted, named) for c in trial.criteria]
 
 
 # --- the patient ----------------------------------------------------------------
@@ -274,6 +403,7 @@ class Patient:
     sex: Sex | None
     age_years: float | None
     as_of: dt.date
+    age_source: str = "person table"
 
 
 # --- small results --------------------------------------------------------------
@@ -363,12 +493,34 @@ def _satisfies(value: float | None, vc: ValueConstraint) -> bool:
 
 
 def _facts_for(pf: PersonFacts, concepts: frozenset[str]) -> list[Fact]:
-    return [f for k, facts in pf.by_concept.items() if k in concepts for f in facts]
+    by_concept = pf.by_concept
+    return [f for k in pf.concept_keys & concepts for f in by_concept[k]]
 
 
 def _presence(
     group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date
 ) -> Part:
+    """Presence of the group's concept, or of its absence for an absence group.
+
+    An absence group ("no informed consent") is met by a negated mention and
+    failed by an affirmed one; silence meets it in an inclusion (closed world,
+    as for "No previous X") and leaves it unknown in an exclusion.
+    """
+    if group.concepts.isdisjoint(pf.concept_keys):
+        part = Part("not_met", "", absent=[group.label], n_notes=pf.n_notes)
+    else:
+        part = _present(group, c, pf, as_of)
+    if not group.absent:
+        return part
+    if part.status in ("met", "not_met") and part.evidence:
+        return _flip(part)
+    if part.status == "not_met":
+        status = "met" if c.criterion.kind == "inclusion" else "unknown"
+        return Part(status, "", absent=part.absent, n_notes=part.n_notes)
+    return part
+
+
+def _present(group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date) -> Part:
     """Is the group's concept present for the patient (within the window)?
 
     ``met`` = present on affirmed evidence, ``not_met`` = negated or never
@@ -384,10 +536,12 @@ def _presence(
         return Part("not_met", "", absent=[group.label], n_notes=pf.n_notes)
     affirmed, negated, uncertain, outside, undated, excused = [], [], [], [], [], []
     for f in facts:
-        if f.negated:
-            negated.append(f)
-            continue
         inside = _in_window(f, c, as_of)
+        if f.negated:
+            # A negation dated outside the window says nothing about it.
+            if inside is not False:
+                negated.append(f)
+            continue
         if inside is None:
             undated.append(f)
         elif not inside:
@@ -451,6 +605,9 @@ def _presence(
             f"{as_of.isoformat()}, outside the window ({c.window_text})",
             [last],
         )
+    if not negated:
+        # Only negations dated outside the window: as if never mentioned.
+        return Part("not_met", "", absent=[group.label], n_notes=pf.n_notes)
     last = max(negated, key=_when_key)
     return Part(
         "not_met", f"{last.lexical_variant} is negated ({_d(last.when)})", [last]
@@ -518,7 +675,8 @@ def _check_limit(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> 
         ok = _satisfies(patient.age_years, vc)
         return Part(
             "met" if ok else "not_met",
-            f"Age {patient.age_years:g} years on {patient.as_of} is "
+            f"Age {patient.age_years:g} years on {patient.as_of} "
+            f"({patient.age_source}) is "
             f"{_limit_text(vc, ok)}",
         )
     if lim.counted:
@@ -572,7 +730,7 @@ def _count_limit(lim: Limit, pf: PersonFacts) -> Part:
     ok = _satisfies(float(len(found)), vc)
     return Part(
         "met" if ok else "not_met",
-        f"{len(found)} {lim.label} in the notes ({names or 'none'}) is "
+        f"{lim.label} in the notes: {len(found)} ({names or 'none'}), "
         f"{_limit_text(vc, ok)}",
         list(found.values()),
     )
@@ -628,6 +786,23 @@ def _silent_unknown(part: Part) -> Part:
 
 
 def _leaf(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
+    """One criterion without sub-criteria.
+
+    An exclusion is ``unknown`` only when the notes raise the question (an
+    uncertain, conflicting, undatable or unqualified mention); an exclusion
+    nothing in the notes bears on is not met (closed world).
+    """
+    part = _leaf_part(c, pf, patient)
+    if (
+        c.criterion.kind == "exclusion"
+        and part.status == "unknown"
+        and not part.evidence
+    ):
+        return Part("not_met", f"nothing in the notes bears on it ({part.sentence})")
+    return part
+
+
+def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
     crit = c.criterion
     if patient.sex == "male" and c.female_only:
         return Part("not_applicable", "applies only to women; the patient is male")
@@ -636,6 +811,11 @@ def _leaf(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
     presence = [_presence(g, c, pf, patient.as_of) for g in c.groups]
     limits = [_check_limit(lim, c, pf, patient) for lim in c.limits]
     if not presence and not limits and not c.excluding:
+        if c.unmapped and crit.kind == "exclusion" and not crit.negated:
+            # Closed world, as for coded concepts: nothing in the notes is
+            # recognised as what the exclusion names.
+            names = ", ".join(f"'{t}'" for t in c.unmapped)
+            return Part("not_met", f"no note fact is recognised as {names}")
         return Part(
             "unknown",
             "the criterion names no concept or value the notes can be checked against",
@@ -661,9 +841,14 @@ def _leaf(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
         # An inclusion is not failed by silence: a concept the notes never
         # mention leaves it unknown.
         return _all([_silent_unknown(p) for p in presence] + limits)
+    if limits and len(presence) >= 2:
+        # Several named conditions beside the limits are alternatives to them
+        # ("myocardial infarction, malignant arrhythmias (QT > 450 ms) ...").
+        return _any([_qualified(c, pf, patient, _any(presence)), _any(limits)])
     if limits:
-        # The limits decide an exclusion that gives them; named conditions are
-        # their context, so a mention without a qualifying value stays unknown.
+        # The limits decide an exclusion that gives them; a single named
+        # condition is their context ("hypertension ... SBP >= 150 mmHg"), so
+        # its mention without a qualifying value stays unknown.
         decided = _any(limits)
         if decided.status == "not_met" or decided.status == "not_applicable":
             return decided
@@ -674,12 +859,24 @@ def _leaf(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
             and all(p.status == "not_met" and not p.evidence for p in presence)
         ):
             return _merge("not_met", [decided, *presence])
+        if decided.status == "unknown":
+            # The condition is named but its qualifying value is missing.
+            return _merge("unknown", [decided, *(p for p in presence if p.evidence)])
         return decided
-    primary = _any(presence)
+    return _qualified(c, pf, patient, _any(presence))
+
+
+def _qualified(c: Compiled, pf: PersonFacts, patient: Patient, primary: Part) -> Part:
+    """A met condition that must also carry its qualifiers (drug, biomarker)."""
     if primary.status != "met" or not c.qualifiers:
         return primary
-    quals = [_presence(g, c, pf, patient.as_of) for g in c.qualifiers]
-    return _all([primary, *quals])
+    # An unmentioned qualifier (HER2 never tested) leaves the criterion open.
+    quals = [_silent_unknown(_presence(g, c, pf, patient.as_of)) for g in c.qualifiers]
+    combined = _all([primary, *quals])
+    if combined.status == "unknown":
+        # Keep the condition's evidence: the notes raise the question.
+        return _merge("unknown", [primary, *quals])
+    return combined
 
 
 # --- assessment records ---------------------------------------------------------
@@ -778,7 +975,7 @@ def _assess_fresh(
         ]
         part = Part(
             combined.status,
-            f"{', '.join(labels)}: {combined.sentence}"
+            f"via {', '.join(labels)}: {combined.sentence}"
             if labels
             else combined.sentence,
             combined.evidence,
@@ -798,10 +995,3 @@ def assess(
     for c in compiled:
         _assess(c, pf, patient, out)
     return out
-
-
-def assess_one(
-    criterion: Criterion, pf: PersonFacts, patient: Patient
-) -> CriterionAssessment:
-    """One criterion (with its sub-criteria) for one patient: the top-level record."""
-    return assess([compile_criterion(criterion)], pf, patient)[0]

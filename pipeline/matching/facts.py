@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -125,10 +125,12 @@ def index_facts(facts: pd.DataFrame, as_of: dt.date) -> dict[str, PersonFacts]:
     ]
     frame = facts[keep]
     note_dates = [d for d, k in zip(note_dates, keep, strict=True) if k]
+    # "HER2: positive" also counts as her2_positive; "HER2: negative" as its negation.
     statuses = {
-        (spec.measure, value.lower()): status
+        (spec.measure, value.lower()): (status, negative)
         for status, spec in rules.status_concepts.items()
-        for value in spec.values
+        for negative, values in ((False, spec.values), (True, spec.negative_values))
+        for value in values
     }
     values = [
         None if v is None else float(v) for v in _column(frame, "value_as_number")
@@ -159,9 +161,11 @@ def index_facts(facts: pd.DataFrame, as_of: dt.date) -> dict[str, PersonFacts]:
             notes_seen[person_id] = set()
         person.by_concept.setdefault(fact.concept_id, []).append(fact)
         if fact.value_string is not None:
-            status = statuses.get((fact.concept_id, fact.value_string.lower()))
-            if status is not None:
-                person.by_concept.setdefault(status, []).append(fact)
+            found = statuses.get((fact.concept_id, fact.value_string.lower()))
+            if found is not None:
+                status, negative = found
+                as_status = replace(fact, negated=True) if negative else fact
+                person.by_concept.setdefault(status, []).append(as_status)
         notes_seen[person_id].add(fact.note_id)
     for person_id, notes in notes_seen.items():
         out[person_id].n_notes = len(notes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -65,9 +66,9 @@ def patient_of(pf: PersonFacts, person: Person | None, as_of: dt.date) -> Patien
     """Age and sex from the person table when given, else from the notes' facts."""
     sex = person.sex if person is not None and person.sex else _sex_from_facts(pf)
     age = age_on(person, as_of)
-    if age is None:
-        age = _age_from_facts(pf)
-    return Patient(pf.person_id, sex, age, as_of)
+    if age is not None:
+        return Patient(pf.person_id, sex, age, as_of)
+    return Patient(pf.person_id, sex, _age_from_facts(pf), as_of, "stated in the notes")
 
 
 def match_trial(
@@ -75,14 +76,15 @@ def match_trial(
     facts: pd.DataFrame,
     persons: dict[str, Person],
     as_of: dt.date,
-    ranker: PatientRanker | None = None,
+    ranker: PatientRanker | Literal["trained"] | None = "trained",
 ) -> list[PatientMatch]:
     """Every patient with note facts, assessed against ``trial``, best first.
 
     Patients are ordered by verdict (candidate, review, excluded), then by score
     (the trained ranker's calibrated probability, else the fallback formula),
     then by person id. Persons without any fact are not scored (the caller
-    reports them). ``ranker`` defaults to the model under ``models/ranker/``.
+    reports them). ``ranker="trained"`` uses the model under ``models/ranker/``
+    when there is one; ``None`` forces the fallback score.
     """
     compiled = compile_trial(trial)
     indexed = index_facts(facts, as_of)
@@ -90,7 +92,7 @@ def match_trial(
         _assess_person(compiled, pf, persons.get(pid), as_of)
         for pid, pf in sorted(indexed.items())
     ]
-    return rank(trial, assessed, ranker if ranker is not None else load_ranker())
+    return rank(trial, assessed, load_ranker() if ranker == "trained" else ranker)
 
 
 def _assess_person(
@@ -125,4 +127,8 @@ def rank(
 
 def deciding(match: PatientMatch, trial: Trial) -> str | None:
     """The criterion that decides ``match``'s verdict (None for a candidate)."""
-    return deciding_criterion(match.criteria, [c.id for c in trial.criteria])
+    return deciding_criterion(
+        match.criteria,
+        [c.id for c in trial.criteria],
+        {c.id: c.combine for c in trial.all_criteria()},
+    )

@@ -4,7 +4,8 @@ The HTML report is one self-contained file (inline CSS and JS from
 ``resources/matching_report.html``, no network): patients ranked, each
 criterion's status and rationale, the evidence highlighted inside the patient's
 own note text, and filters by verdict and by criterion status that can also be
-set from the URL (``report.html#verdict=excluded&criterion=exc-3&status=met``).
+set from the URL (``report.html#verdict=excluded&criterion=exc-3&status=met``;
+``&open=P010`` opens one patient's criteria and notes).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ class StatusConcept(BaseModel):
 
     measure: str
     values: list[str]
+    negative_values: list[str]
 
 
 class MatchingRules(BaseModel):
@@ -38,6 +39,10 @@ class MatchingRules(BaseModel):
     other_triggers: list[str]
     intent_sections: list[str]
     intent_domains: list[str]
+    population_concepts: list[str]
+    count_phrases: dict[str, int]
+    lookahead_anchors: list[str]
+    absence_triggers: list[str]
 
 
 @cache

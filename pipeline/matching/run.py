@@ -45,6 +45,8 @@ def run_match(
     from pipeline.notes import extract_facts, read_notes
 
     trial = parse_trial(trial_path)
+    if not trial.criteria:
+        raise errors.no_criteria(trial_path)
     notes = read_notes(notes_source, persons=persons_source)
     facts = extract_facts(notes.notes)
     matches = match_trial(trial, facts, notes.persons, as_of)

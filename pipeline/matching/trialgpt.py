@@ -24,7 +24,7 @@ from pipeline import errors
 from pipeline.matching.assess import Patient, assess, compile_criterion
 from pipeline.matching.facts import index_facts
 from pipeline.matching.match import patient_of
-from pipeline.schema import NoteFact
+from pipeline.schema import Criterion, NoteFact
 
 LABELS: dict[str, dict[str, str]] = {
     "inclusion": {
@@ -99,10 +99,17 @@ def load_rows(path: Path, split: str) -> list[dict]:
 
 def evaluate(path: Path, split: str = "all") -> TrialGPTResult:
     """Assess every (summary, criterion) row of ``split``; labels side by side."""
-    from pipeline.criteria import parse_criterion
+    from pipeline.criteria import parse_criteria
     from pipeline.notes import facts_from_text
 
     rows = load_rows(path, split)
+    parsed: dict[int, Criterion] = {}
+    for kind in LABELS:
+        index = [i for i, r in enumerate(rows) if r["criterion_type"] == kind]
+        # One row of the dev file has no criterion text: it is read as empty.
+        texts = [rows[i]["criterion_text"] or "" for i in index]
+        ids = [f"{kind[:3]}-{i}" for i in index]
+        parsed.update(zip(index, parse_criteria(texts, kind, ids), strict=True))
     facts_by_patient: dict[str, list[NoteFact]] = {}
     gold, predicted, kinds = [], [], []
     for i, row in enumerate(rows):
@@ -117,7 +124,7 @@ def evaluate(path: Path, split: str = "all") -> TrialGPTResult:
         )
         pf = index_facts(frame, SUMMARY_DATE).get(pid)
         kind = row["criterion_type"]
-        criterion = parse_criterion(row["criterion_text"], kind, f"{kind[:3]}-{i}")
+        criterion = parsed[i]
         if pf is None:
             status = "unknown"
         else:

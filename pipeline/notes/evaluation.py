@@ -21,10 +21,19 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pipeline import errors
 from pipeline.textio import read_user_text
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span
+
+    from pipeline.notes.temporality import (
+        CrossValidation,
+        HistoricalClassifier,
+        MentionContext,
+    )
 
 Split = Literal["all", "train", "test"]
 SCORED = ("negated", "historical", "hypothetical")
@@ -129,9 +138,12 @@ def locate(condition: str, sentence: str) -> tuple[int, int]:
 Predictor = Callable[[Sequence[NegexRow]], list[frozenset[str]]]
 
 
-def predict_trialmatch(rows: Sequence[NegexRow]) -> list[frozenset[str]]:
-    """Modifiers from our sentence splitter, sectionizer and ConText."""
-    from pipeline.notes.context import assert_mentions, load_context_rules
+def row_assertions(
+    rows: Sequence[NegexRow],
+) -> list[tuple[Span, frozenset[str], MentionContext]]:
+    """Each row's condition as the only target of its sentence, asserted by
+    our sentence splitter, sectionizer and ConText rules."""
+    from pipeline.notes.context import context_assertions, load_context_rules
     from pipeline.notes.engine import build_context_nlp
 
     nlp = build_context_nlp()
@@ -141,9 +153,41 @@ def predict_trialmatch(rows: Sequence[NegexRow]) -> list[frozenset[str]]:
         doc = nlp(row.sentence)
         start, end = locate(row.condition, row.sentence)
         span = doc.char_span(start, end, label="target", alignment_mode="expand")
-        assert_mentions(doc, [span], rules)
-        out.append(span._.modifiers)
+        out.extend(context_assertions(doc, [span], rules))
     return out
+
+
+def predict_trialmatch(
+    rows: Sequence[NegexRow], temporality: HistoricalClassifier | None = None
+) -> list[frozenset[str]]:
+    """Modifiers from our sentence splitter, sectionizer, ConText and (by
+    default the packaged) learned temporality classifier."""
+    from pipeline.notes.context import apply_assertions
+    from pipeline.notes.temporality import default_classifier
+
+    classifier = default_classifier() if temporality is None else temporality
+    asserted = row_assertions(rows)
+    apply_assertions(asserted, classifier)
+    return [span._.modifiers for span, _, _ in asserted]
+
+
+def train_temporality(
+    rows: Sequence[NegexRow], directory: Path
+) -> tuple[Path, CrossValidation]:
+    """Fit the historical classifier on ``rows`` (the train part): the
+    threshold is the one with the best out-of-fold F1 of a 5-fold
+    cross-validation on those rows; then fit on all of them and save."""
+    from pipeline.notes.temporality import (
+        HistoricalClassifier,
+        cross_validate,
+        save_classifier,
+    )
+
+    contexts = [context for _, _, context in row_assertions(rows)]
+    gold = [row.historical for row in rows]
+    cv = cross_validate(contexts, gold, [r.line for r in rows], HistoricalClassifier())
+    classifier = HistoricalClassifier(threshold=cv.best_threshold).fit(contexts, gold)
+    return save_classifier(classifier, directory), cv
 
 
 def predict_medspacy(rows: Sequence[NegexRow]) -> list[frozenset[str]]:

@@ -23,7 +23,9 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline import __version__
+from pipeline.notes.io import parse_date
 from pipeline.notes.measurements import MeasuredValue
+from pipeline.notes.tokenizer import note_text
 from pipeline.schema import NoteFact
 from pipeline.vocabulary import Vocabulary, load_vocabulary
 
@@ -80,7 +82,7 @@ def snippet(doc: Doc, span: Span) -> str:
     half = SNIPPET_CHARS // 2
     start = max(start, span.start_char - half)
     end = min(end, span.end_char + half)
-    return " ".join(doc.text[start:end].split())
+    return " ".join(note_text(doc)[start:end].split())
 
 
 def _modifiers(span: Span) -> frozenset[str]:
@@ -153,11 +155,11 @@ def _docs(nlp: Language, notes: pd.DataFrame) -> Iterator[Doc]:
 
 
 def _as_date(value: Any) -> dt.date | None:
-    if value is None or value is pd.NaT:
+    """A note date as given by :func:`read_notes` or by a caller's own frame
+    (date, datetime, Timestamp, ISO text; None/NaT/NaN when unknown)."""
+    if value is None or value is pd.NaT or isinstance(value, float):
         return None
-    if isinstance(value, dt.datetime | pd.Timestamp):
-        return value.date()
-    return value
+    return parse_date(value)
 
 
 def fact_rows(

@@ -91,13 +91,18 @@ def _decode(path: Path) -> str:
 
 
 def _read_jsonl(text: str) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+    """One record per line, or the items of one JSON array (a ``.json`` export)."""
     rows: list[dict[str, Any]] = []
     bad: list[tuple[int, str]] = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
+    items: list[Any] = [line for line in text.splitlines() if line.strip()]
+    if text.lstrip().startswith("["):
         try:
-            obj = json.loads(line)
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not a JSON array: {exc.msg}") from exc
+    for item in items:
+        try:
+            obj = json.loads(item) if isinstance(item, str) else item
         except json.JSONDecodeError:
             obj = None
         if isinstance(obj, dict):

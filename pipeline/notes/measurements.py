@@ -10,7 +10,12 @@ becomes ``systolic_bp`` and ``diastolic_bp``, "HER2 negative (IHC 1+)" becomes
 ``her2`` = "negative". Two kinds of fact have no vocabulary trigger and are
 found by one scan of the text each: age/sex ("71-year-old woman", "Mrs.",
 pronouns) and TNM stage ("pT3N1M1"). Finally every mention is tied to the
-nearest date expression of its clause (:mod:`pipeline.notes.dates`).
+nearest date expression of its clause (:mod:`pipeline.notes.dates`), resolved
+against ``doc._.note_date`` when the caller set it.
+
+A mention's value is read as ``span._.value`` (a :class:`MeasuredValue`, None
+for a plain mention); values live in ``doc._.measured_values`` keyed by
+offsets and label, because "BP 152/96" is two mentions over the same span.
 
 The logic is plain functions over the note text and character offsets,
 tested on their own; the component only wires them onto the Doc. Trigger words,
@@ -34,6 +39,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline.notes.dates import date_regex, is_past, resolve
+from pipeline.notes.tokenizer import note_text
 from pipeline.resources import load_json
 from pipeline.units import canonical_unit, convert
 from pipeline.vocabulary import Concept, Vocabulary, load_vocabulary
@@ -99,8 +105,12 @@ class AssumedUnit(_Strict):
 
 
 class LabRule(_Strict):
+    """How to read one lab; a value written in a ``forbidden_units`` unit is
+    another measure ("Neutrophils 81%" is a differential, not a count)."""
+
     concept: str
     assumed_units: list[AssumedUnit]
+    forbidden_units: list[str] = []
 
 
 class ScoreRule(_Strict):
@@ -131,11 +141,17 @@ class MeasurementRules(_Strict):
     stage_concept: str
     histologies: list[str]
     dose_units: list[str]
+    doses_per_day: dict[str, int]
+    dose_routes: list[str]
+    daily_units: dict[str, str]
     cycle_words: list[str]
     cycle_links_before: list[str]
     cycle_links_after: list[str]
     treatment_qualifiers: list[str]
     coordinators: list[str]
+    metastasis_sites: dict[str, str]
+    diagnosis_words: list[str]
+    diagnosis_classes: list[str]
 
 
 class MarkerRule(_Strict):
@@ -171,19 +187,34 @@ class DemographicRules(_Strict):
     male_pronouns: list[str]
     min_pronouns: int
     pronoun_ratio: float
+    scan_chars: int
 
 
 def _alt(words: Iterable[str]) -> str:
-    """A regex alternation, longest first, each word bounded where it is a word."""
-    parts = []
+    """A regex alternation, longest first, each word bounded where it is a word.
+
+    Words sharing their boundaries share one ``\\b`` outside their group, which
+    Python's engine tests once per position instead of once per word.
+    """
+    groups: dict[tuple[str, str], list[str]] = {}
     for word in sorted(set(words), key=len, reverse=True):
-        part = re.escape(word).replace(r"\ ", r"\s+")
-        if word[:1].isalnum():
-            part = r"(?<![^\W_])" + part
+        left = r"\b" if word[:1].isalnum() else ""
         # "-" must not take the hyphen of "HER2-positive", nor "<" a word.
-        part += r"(?![^\W_])" if word[-1:].isalnum() else r"(?![A-Za-z])"
-        parts.append(part)
-    return "|".join(parts)
+        right = r"\b" if word[-1:].isalnum() else r"(?![A-Za-z])"
+        part = re.escape(word).replace(r"\ ", r"\s+")
+        groups.setdefault((left, right), []).append(part)
+    return "|".join(
+        f"{left}(?:{'|'.join(parts)}){right}" for (left, right), parts in groups.items()
+    )
+
+
+def _starts(words: Iterable[str], *, fold: bool = True) -> str:
+    """A look-ahead on the first characters of ``words``: it lets Python's regex
+    engine skip positions where no word can start (several times faster)."""
+    chars = {w[0] for w in words if w}
+    if fold:
+        chars |= {c.lower() for c in chars} | {c.upper() for c in chars}
+    return rf"(?=[{re.escape(''.join(sorted(chars)))}])"
 
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
@@ -211,16 +242,19 @@ class Patterns:
     cycles_after: re.Pattern[str]
     polarity: dict[str, re.Pattern[str]]
     coordination: re.Pattern[str]
+    site_list: re.Pattern[str]
+    diagnosis: re.Pattern[str]
+    site: re.Pattern[str]
     age: re.Pattern[str]
     title: re.Pattern[str]
     pronoun: re.Pattern[str]
 
 
-_TNM = re.compile(
-    r"\b(?:[cpyr]{1,2})?T(?:[0-4][a-d]?|is|x)\s?N(?:[0-3][a-c]?|x)\s?M(?:[01][a-c]?|x)\b"
-)
-# Clause ends: a line break, a semicolon, a sentence-final period.
-_CLAUSE_END = re.compile(r"\n|;|\.(?=\s|$)")
+# Starting at the literal "T" lets the regex engine skip ahead; the optional
+# c/p/y/r prefix is checked in Python (see tnm_stages).
+_TNM = re.compile(r"T(?:[0-4][a-d]?|is|x)\s?N(?:[0-3][a-c]?|x)\s?M(?:[01][a-c]?|x)\b")
+_TNM_PREFIX = re.compile(r"(?<![^\W_])[cpyr]{0,2}$")
+_CLAUSE_MARK = re.compile(r"[\n;.]")
 _WINDOW = 80
 
 
@@ -284,7 +318,10 @@ def patterns() -> Patterns:
         ),
         histology=re.compile(_alt(rules.histologies), re.IGNORECASE),
         dose=re.compile(
-            rf"\s*(?P<num>{_NUM})\s*(?P<unit>{_alt(rules.dose_units)})", re.IGNORECASE
+            rf"\s*(?P<num>{_NUM})\s*(?P<unit>{_alt(rules.dose_units)})"
+            rf"(?:\s*(?:(?:{_alt(rules.dose_routes)})\s*)?"
+            rf"(?P<freq>{_alt(rules.doses_per_day)}))?",
+            re.IGNORECASE,
         ),
         cycles_before=re.compile(
             rf"(?P<n>\d+)\s*(?:{_alt(rules.cycle_words)})\s*"
@@ -299,17 +336,28 @@ def patterns() -> Patterns:
         ),
         polarity=polarity,
         coordination=re.compile(rf"(?:\s*(?:{_alt(rules.coordinators)}))+\s*"),
+        site_list=re.compile(
+            rf"(?:(?:{_alt(rules.metastasis_sites)})(?:\s*(?:{_alt(rules.coordinators)}))+"
+            r"\s*)+$",
+            re.IGNORECASE,
+        ),
+        site=re.compile(_alt(rules.metastasis_sites), re.IGNORECASE),
+        diagnosis=re.compile(_alt(rules.diagnosis_words), re.IGNORECASE),
         age=re.compile(
-            rf"(?P<n>\d{{1,3}})\s*-?\s*(?P<suffix>{suffix})"
+            rf"{_starts([*'0123456789', *demo.age_prefixes])}"
+            rf"(?:(?P<n>\d{{1,3}})\s*-?\s*(?P<suffix>{suffix})"
             rf"(?:\s*-?\s*(?P<sex>{sex_words}))?"
-            rf"|(?:{_alt(demo.age_prefixes)})\s*(?P<n2>\d{{1,3}})(?![\d.])",
+            rf"|(?:{_alt(demo.age_prefixes)})\s*(?P<n2>\d{{1,3}})(?![\d.]))",
             re.IGNORECASE,
         ),
         title=re.compile(
-            rf"(?P<f>{_alt(demo.female_titles)})|(?P<m>{_alt(demo.male_titles)})"
+            rf"{_starts([*demo.female_titles, *demo.male_titles], fold=False)}"
+            rf"(?:(?P<f>{_alt(demo.female_titles)})|(?P<m>{_alt(demo.male_titles)}))"
         ),
         pronoun=re.compile(
-            rf"(?P<f>{_alt(demo.female_pronouns)})|(?P<m>{_alt(demo.male_pronouns)})",
+            rf"{_starts([*demo.female_pronouns, *demo.male_pronouns])}"
+            rf"(?:(?P<f>{_alt(demo.female_pronouns)})"
+            rf"|(?P<m>{_alt(demo.male_pronouns)}))",
             re.IGNORECASE,
         ),
     )
@@ -334,6 +382,18 @@ def _unit_after(text: str, pos: int, end: int) -> tuple[str | None, int]:
     return None, pos
 
 
+_DATE_LEAD = re.compile(r"\s*(?:on|from|dated|of|\()?\s*")
+
+
+def _after_date(text: str, pos: int, end: int) -> int:
+    """Past a date written between a lab's name and its value ("Hgb on
+    11/15/2026 was 7.9"), else ``pos``."""
+    lead = _DATE_LEAD.match(text, pos, end)
+    start = lead.end() if lead else pos
+    date = date_regex().match(text, start, end)
+    return date.end() if date is not None and date.start() == start else pos
+
+
 def _assumed_unit(rule: LabRule, value: float) -> str | None:
     for assumed in rule.assumed_units:
         if assumed.below is None or value < assumed.below:
@@ -351,11 +411,13 @@ def lab_value(
     rule's assumed unit for its size (Hgb 9.1 is g/dL, Hgb 91 is g/L).
     """
     pat = patterns()
-    m = pat.lab_value.match(text, end, window_end)
+    m = pat.lab_value.match(text, _after_date(text, end, window_end), window_end)
     if m is None:
         return None
     raw = _number(m["num"])
     written, stop = _unit_after(text, m.end(), window_end)
+    if written in rule.forbidden_units:
+        return None
     unit = written or _assumed_unit(rule, raw)
     ref = pat.reference.search(text, stop, window_end)
     uln = None
@@ -513,7 +575,8 @@ def stage_value(text: str, start: int, end: int, window_end: int) -> Found | Non
 def treatment_value(
     text: str, start: int, end: int, window_end: int
 ) -> MeasuredValue | None:
-    """Cycles ("s/p 4 cycles of FOLFOX", "CAPOX x 6") or a dose ("aspirin 81 mg")."""
+    """Cycles ("s/p 4 cycles of FOLFOX", "CAPOX x 6") or a dose ("aspirin 81 mg",
+    "heparin 5000 units BID" = 10000 U/d)."""
     pat = patterns()
     dose = pat.dose.match(text, end, window_end)
     dose_text = text[dose.start("num") : dose.end()] if dose else None
@@ -526,10 +589,14 @@ def treatment_value(
         )
     if dose is None:
         return None
+    # "81 mg daily" is 81 mg/d, "5 mg BID" 10 mg/d: the unit criteria use.
     unit = canonical_unit(dose["unit"]) or dose["unit"]
-    return MeasuredValue(
-        value=_number(dose["num"]), unit=unit, value_as_string=dose_text
-    )
+    amount = _number(dose["num"])
+    rules = pat.rules
+    if dose["freq"] and unit.lower() in rules.daily_units:
+        amount *= rules.doses_per_day[" ".join(dose["freq"].lower().split())]
+        unit = rules.daily_units[unit.lower()]
+    return MeasuredValue(value=amount, unit=unit, value_as_string=dose_text)
 
 
 def histology(text: str, start: int, window_end: int) -> str | None:
@@ -541,7 +608,9 @@ def histology(text: str, start: int, window_end: int) -> str | None:
 def demographics(text: str) -> list[Found]:
     """Age and sex stated in the note: "71-year-old woman", "45 yo F", "Mr.", pronouns.
 
-    The first age statement is the patient's (notes open with it); sex comes
+    Only the note's opening ``scan_chars`` characters are read: notes state
+    who the patient is first, and the rest (family and social history) names
+    other people. The first age statement there is the patient's; sex comes
     from the word after the age, else a title, else a clear majority of
     third-person pronouns (at least ``min_pronouns``, ``pronoun_ratio`` to one).
     """
@@ -550,7 +619,8 @@ def demographics(text: str) -> list[Found]:
     out: list[Found] = []
     female = {w.lower() for w in demo.female_words}
     sex: Found | None = None
-    m = pat.age.search(text)
+    end = min(len(text), demo.scan_chars)
+    m = pat.age.search(text, 0, end)
     if m is not None:
         years = float(m["n"] or m["n2"])
         out.append(
@@ -572,7 +642,7 @@ def demographics(text: str) -> list[Found]:
                 MeasuredValue(value_as_string=word),
             )
     if sex is None:
-        t = pat.title.search(text)
+        t = pat.title.search(text, 0, end)
         if t is not None:
             word = "female" if t["f"] else "male"
             sex = Found(
@@ -582,7 +652,7 @@ def demographics(text: str) -> list[Found]:
                 MeasuredValue(value_as_string=word),
             )
     if sex is None:
-        found = list(pat.pronoun.finditer(text))
+        found = list(pat.pronoun.finditer(text, 0, end))
         n_f = sum(1 for p in found if p["f"])
         n_m = len(found) - n_f
         for word, mine, other, group in (
@@ -605,15 +675,40 @@ def demographics(text: str) -> list[Found]:
 def tnm_stages(text: str) -> list[Found]:
     """TNM stage groups written as one word ("pT3N1M1", "T4a N2 M0")."""
     concept = patterns().rules.stage_concept
-    return [
-        Found(m.start(), m.end(), concept, MeasuredValue(value_as_string=m.group(0)))
-        for m in _TNM.finditer(text)
-    ]
+    out = []
+    for m in _TNM.finditer(text):
+        prefix = _TNM_PREFIX.search(text, max(0, m.start() - 2), m.start())
+        if prefix is not None:
+            start = prefix.start()
+            out.append(
+                Found(
+                    start,
+                    m.end(),
+                    concept,
+                    MeasuredValue(value_as_string=text[start : m.end()]),
+                )
+            )
+    return out
 
 
 def clause_bounds(text: str) -> list[int]:
-    """Sorted clause-end offsets of ``text`` (line breaks, semicolons, periods)."""
-    return [m.start() for m in _CLAUSE_END.finditer(text)]
+    """Sorted clause-end offsets of ``text``: line breaks, semicolons and
+    sentence-final periods (followed by a space or the end, and not the last
+    period of a one-letter abbreviation such as "p.o." or "b.i.d.")."""
+    out = []
+    for m in _CLAUSE_MARK.finditer(text):
+        i = m.start()
+        if text[i] == "." and (
+            text[i + 1 : i + 2] not in ("", " ", "\n", "\t", "\r")
+            or (
+                i >= 1
+                and text[i - 1].isalpha()
+                and (i < 2 or not text[i - 2].isalnum())
+            )
+        ):
+            continue
+        out.append(i)
+    return out
 
 
 def _clause(bounds: list[int], pos: int, length: int) -> tuple[int, int]:
@@ -621,6 +716,67 @@ def _clause(bounds: list[int], pos: int, length: int) -> tuple[int, int]:
     lo = bounds[i - 1] + 1 if i > 0 else 0
     hi = bounds[i] if i < len(bounds) else length
     return lo, hi
+
+
+def diagnosis_dates(
+    text: str, found: list[Found], bounds: list[int], note_date: dt.date | None
+) -> list[Found]:
+    """Date an undated cancer from the next clause when that clause says when it
+    was diagnosed and names no other condition: "pancreatic adenocarcinoma,
+    locally advanced. He was diagnosed in July 2026 ..."."""
+    pat = patterns()
+    vocab = pat.vocab
+    classes = pat.rules.diagnosis_classes
+    conditions = sorted(f.start for f in found if vocab[f.label].domain == "Condition")
+    out = []
+    for f in found:
+        undated = f.value is None or f.value.event_date is None
+        if not undated or not any(vocab.is_a(f.label, c) for c in classes):
+            out.append(f)
+            continue
+        _, end = _clause(bounds, f.end, len(text))
+        lo, hi = _clause(bounds, min(end + 1, len(text)), len(text))
+        said = pat.diagnosis.search(text, lo, hi)
+        between = bisect.bisect_left(conditions, f.end) < len(conditions) and (
+            conditions[bisect.bisect_left(conditions, f.end)] < hi
+        )
+        phrase = date_regex().search(text, said.end(), hi) if said else None
+        when = resolve(phrase, note_date) if phrase else None
+        if when is None or between:
+            out.append(f)
+            continue
+        value = dataclasses.replace(
+            f.value or MeasuredValue(),
+            event_date=when,
+            date_text=phrase.group(0),
+            past=is_past(phrase, when, note_date),
+        )
+        out.append(dataclasses.replace(f, value=value))
+    return out
+
+
+_TABLE_LINES = 20
+_TABLE_LINE_CHARS = 80
+
+
+def table_header_date(text: str, pos: int) -> re.Match[str] | None:
+    """The date in the header of the one-result-per-line table holding ``pos``.
+
+    "LABS (12/08/2026):" over lines "WBC 3.2", "HGB 10.1 g/dL" ... dates each
+    result. Walks up short non-blank lines to the nearest line ending in ":".
+    """
+    start = text.rfind("\n", 0, pos) + 1
+    for _ in range(_TABLE_LINES):
+        if start == 0:
+            return None
+        end = start - 1
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end].strip()
+        if not line or len(line) > _TABLE_LINE_CHARS:
+            return None
+        if line.endswith(":"):
+            return date_regex().search(text, start, end)
+    return None
 
 
 def attach_dates(
@@ -631,27 +787,24 @@ def attach_dates(
     A vague phrase ("years ago") is a candidate too, so that a PE "years ago"
     is not given a date stated elsewhere in the sentence; it leaves the date
     unset. ``past`` marks mentions whose date phrase puts them in the past
-    (see :func:`pipeline.notes.dates.is_past`).
+    (see :func:`pipeline.notes.dates.is_past`). A measurement with no date of
+    its own takes the date of its table's header (:func:`table_header_date`).
     """
     pattern = date_regex()
-    phrases = list(pattern.finditer(text))
-    if not phrases:
-        return found
-    starts = [p.start() for p in phrases]
     out = []
     for f in found:
+        # Only the mention's neighbourhood is scanned: most of a note is not.
         lo, hi = _clause(bounds, f.start, len(text))
-        i = bisect.bisect_left(starts, lo)
+        lo, hi = max(lo, f.start - _WINDOW), min(hi, f.end + _WINDOW)
         best: re.Match[str] | None = None
         best_gap = len(text)
-        while i < len(phrases) and phrases[i].start() < hi:
-            p = phrases[i]
-            i += 1
-            if p.start() < f.end and p.end() > f.start:
-                continue
-            gap = p.start() - f.end if p.start() >= f.end else f.start - p.end()
+        for p in pattern.finditer(text, lo, hi):
+            # A date inside the mention ("Hgb on 11/15/2026 was 7.9") is its own.
+            gap = max(p.start() - f.end, f.start - p.end(), 0)
             if gap < best_gap:
                 best, best_gap = p, gap
+        if best is None and f.value is not None and f.value.value is not None:
+            best = table_header_date(text, f.start)
         if best is None:
             out.append(f)
             continue
@@ -762,11 +915,13 @@ def find_values(
             result = [Found(start, end, cid, None)]
         found += [f for f in result if f.value is not None or f.label not in value_only]
     found = drop_restated(text, share_across_lists(text, found))
+    found += coordinated_sites(text, found)
     people = demographics(text)
     covered = {f.label for f in people}
     found = [f for f in found if f.label not in covered] + tnm_stages(text)
     # Age and sex are the patient's now, whatever date their sentence names.
-    return attach_dates(text, found, bounds, note_date) + people
+    dated = attach_dates(text, found, bounds, note_date)
+    return diagnosis_dates(text, dated, bounds, note_date) + people
 
 
 def share_across_lists(text: str, found: list[Found]) -> list[Found]:
@@ -792,6 +947,27 @@ def share_across_lists(text: str, found: list[Found]) -> list[Found]:
             shared = MeasuredValue(value_as_string=b.value.value_as_string)
         if shared is not None and pat.coordination.fullmatch(text, a.end, b.start):
             out[i] = dataclasses.replace(a, value=shared)
+    return out
+
+
+def coordinated_sites(text: str, found: list[Found]) -> list[Found]:
+    """Metastatic sites listed before one metastasis term: "liver and lung
+    metastases" is also a liver metastasis, "bone, liver and lung mets" two more."""
+    pat = patterns()
+    sites = pat.rules.metastasis_sites
+    targets = set(sites.values())
+    out: list[Found] = []
+    for f in found:
+        if f.label not in targets:
+            continue
+        lo = max(0, f.start - _WINDOW)
+        listed = pat.site_list.search(text, lo, f.start)
+        if listed is None:
+            continue
+        for m in pat.site.finditer(text, listed.start(), f.start):
+            concept = sites[" ".join(m.group(0).lower().split())]
+            if concept != f.label:
+                out.append(Found(m.start(), m.end(), concept, None))
     return out
 
 
@@ -829,14 +1005,18 @@ def tag_measurements(doc: Doc) -> Doc:
         key=lambda s: (s.start_char, -s.end_char),
     )
     found = find_values(
-        doc.text,
+        note_text(doc),
         [(s.start_char, s.end_char, s.label_) for s in mentions],
         doc._.note_date,
     )
     spans = []
     values: dict[tuple[int, int, str], MeasuredValue] = {}
+    # Most mentions come back as they were; only new extents need new Spans.
+    same = {(s.start_char, s.end_char, s.label_): s for s in mentions}
     for f in found:
-        span = doc.char_span(f.start, f.end, label=f.label, alignment_mode="expand")
+        span = same.get((f.start, f.end, f.label)) or doc.char_span(
+            f.start, f.end, label=f.label, alignment_mode="expand"
+        )
         if span is None:
             continue
         if f.value is not None:

@@ -48,16 +48,15 @@ class CompiledSentenceRules:
 _TERMINAL = re.compile(r"[.?!]+[\"')\]]*(?:,?[ \t\r\n]+|,(?=\S))")
 _WORD_BEFORE = re.compile(r"[\w.]+$")
 _ENUMERATOR = re.compile(r"(?:^|[\n,])[ \t]*\d{1,2}$")
-# An upper-case header ("PAST MEDICAL HISTORY:", "A/P:") at a line start,
-# right after MTSamples' "," / a sentence's final period, or after a run of
-# spaces (line breaks flattened to spaces, as in the NegEx test set).
+# An upper-case header ("PAST MEDICAL HISTORY:", "A/P:"); where it may stand
+# is checked by :func:`_opens_line` (a left context in the pattern would be
+# tried at every character and slow the scan down).
 _HEADER = re.compile(
-    r"(?:^|(?<=[\n,.;])|(?<=  ))[ \t]*(?P<head>[A-Z][A-Z0-9/&()' -]{0,60}[A-Z)])[ \t]*:"
-    r"(?P<gap>[ \t]*,?[ \t]*)",
-    re.MULTILINE,
+    r"(?P<head>[A-Z][A-Z0-9/&()'-]+(?: [A-Z0-9/&()'-]+){0,8})[ \t]*:"
+    r"(?P<gap>[ \t]*,?[ \t]*)"
 )
-# "1) ... 2) ..." enumerated inline after a run of spaces (flattened lists).
-_INLINE_ITEM = re.compile(r"(?<=  )\d{1,2}[.)][ \t]")
+# "1) ... 2) ..." enumerated inline (flattened lists), if :func:`_opens_line`.
+_INLINE_ITEM = re.compile(r"\d{1,2}[.)][ \t]")
 _NEWLINE = re.compile(r"\n[ \t\r]*")
 _OPENERS = "\"'([{"
 
@@ -104,9 +103,15 @@ def sentence_starts(text: str, rules: CompiledSentenceRules) -> list[int]:
         ):
             continue
         cuts.add(end)
-    cuts.update(match.start() for match in _INLINE_ITEM.finditer(text))
+    cuts.update(
+        match.start()
+        for match in _INLINE_ITEM.finditer(text)
+        if _opens_line(text, match.start(), header=False)
+    )
     for match in _HEADER.finditer(text):
-        cuts.add(match.start("head"))
+        if not _opens_line(text, match.start(), header=True):
+            continue
+        cuts.add(match.start())
         if match.end() < len(text) and text[match.end()] not in "\r\n":
             cuts.add(match.end())
     starts = {0}
@@ -116,6 +121,19 @@ def sentence_starts(text: str, rules: CompiledSentenceRules) -> list[int]:
         if cut < len(text):
             starts.add(cut)
     return sorted(starts)
+
+
+def _opens_line(text: str, pos: int, header: bool) -> bool:
+    """True when ``pos`` follows a run of two or more spaces (line breaks
+    flattened to spaces, as in the NegEx test set) or, for a header, a line
+    start, MTSamples' "," or a sentence's final punctuation."""
+    before = text[max(0, pos - 80) : pos]
+    stripped = before.rstrip(" \t")
+    if len(before) - len(stripped) >= 2:
+        return True
+    if not header:
+        return False
+    return stripped[-1:] in "\n,.;" if stripped else pos == len(before)
 
 
 def _is_abbreviation(text: str, period: int, rules: CompiledSentenceRules) -> bool:

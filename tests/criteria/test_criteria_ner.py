@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from spacy.language import Language
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -16,6 +17,7 @@ from pipeline.criteria.ner import (
     choose_spans,
     criterion_lines,
     customise_tokenizer,
+    evaluate_brat,
     line_docs,
     load_criteria_ner,
     parse_ann,
@@ -42,6 +44,11 @@ def test_parse_ann_reads_text_bound_lines_only() -> None:
     ]
     assert entities[1].fragments == ((16, 30), (48, 54))
     assert entities[1].discontinuous and not entities[0].discontinuous
+
+
+def test_malformed_entity_line_is_a_clear_error() -> None:
+    with pytest.raises(TrialmatchError, match=r"x.ann:2: not a BRAT entity line"):
+        parse_ann("T1\tCondition 0 3\tflu\nT2\tCondition zero 3\tflu\n", "x.ann")
 
 
 def test_read_brat_document_keeps_crlf_offsets(tmp_path: Path) -> None:
@@ -123,6 +130,26 @@ def test_line_docs_one_doc_per_line_with_flat_entities() -> None:
     ]
 
 
+def test_evaluate_brat_maps_line_offsets_back(tmp_path: Path) -> None:
+    import spacy
+
+    trial = next(f"NCT{n:08d}" for n in range(99) if split_of(f"NCT{n:08d}") == "test")
+    text = "Age 18\r\nNo asthma or asthma attacks\n"
+    (tmp_path / f"{trial}_exc.txt").write_bytes(text.encode())
+    (tmp_path / f"{trial}_exc.ann").write_text(
+        "T1\tCondition 11 17\tasthma\n"
+        "T2\tCondition 21 35\tasthma attacks\n"
+        "T3\tNegation 8 10\tNo\n"
+    )
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "Condition", "pattern": "asthma"}])
+    report = evaluate_brat(tmp_path, "test", nlp)
+    counts = report.per_type["Condition"]
+    assert (counts.n_gold, counts.n_pred, counts.strict, counts.relaxed) == (2, 2, 1, 2)
+    assert "Negation" not in report.per_type
+
+
 def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(TrialmatchError, match="trialmatch train criteria-ner"):
         load_criteria_ner(tmp_path)
@@ -131,6 +158,11 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
 needs_model = pytest.mark.skipif(
     not (DEFAULT_MODEL_DIR / "config.cfg").is_file(), reason="no trained model"
 )
+
+
+@pytest.fixture(scope="module")
+def model() -> Language:
+    return load_criteria_ner()
 
 
 @needs_model
@@ -145,9 +177,10 @@ needs_model = pytest.mark.skipif(
         ("Pregnant or breastfeeding women", "Condition", "Pregnant"),
     ],
 )
-def test_model_tags_obvious_cases(text: str, label: str, covering: str) -> None:
-    nlp = load_criteria_ner()
-    [mentions] = predict_mentions(nlp, [text])
+def test_model_tags_obvious_cases(
+    model: Language, text: str, label: str, covering: str
+) -> None:
+    [mentions] = predict_mentions(model, [text])
     start = text.index(covering)
     end = start + len(covering)
     assert any(
@@ -156,20 +189,38 @@ def test_model_tags_obvious_cases(text: str, label: str, covering: str) -> None:
 
 
 @needs_model
-def test_model_labels_are_chia_types() -> None:
-    labels = set(load_criteria_ner().get_pipe("ner").labels)
+def test_model_labels_are_chia_types(model: Language) -> None:
+    labels = set(model.get_pipe("ner").labels)
     assert set(EVALUATED_TYPES) <= labels
 
 
-@pytest.mark.parametrize("name", ["missing", "empty"])
-def test_eval_bad_directory_is_one_line_error(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "split", "message"),
+    [
+        ("missing", "all", "no such directory"),
+        ("empty", "all", "no .txt file with a matching .ann"),
+        ("train_only", "test", "no document of the test part"),
+    ],
+)
+def test_eval_bad_directory_is_one_line_error(
+    tmp_path: Path, name: str, split: str, message: str
+) -> None:
     directory = tmp_path / name
-    if name == "empty":
+    if name != "missing":
         directory.mkdir()
         (directory / "lonely.txt").write_text("no ann beside me")
-    result = CliRunner().invoke(app, ["eval", "criteria", "--brat", str(directory)])
+    if name == "train_only":
+        trial = next(
+            f"NCT{n:08d}" for n in range(99) if split_of(f"NCT{n:08d}") == "train"
+        )
+        (directory / f"{trial}_inc.txt").write_text("Age 18\n")
+        (directory / f"{trial}_inc.ann").write_text("T1\tValue 4 6\t18\n")
+    result = CliRunner().invoke(
+        app, ["eval", "criteria", "--brat", str(directory), "--split", split]
+    )
     assert result.exit_code != 0
     assert isinstance(result.exception, TrialmatchError)
+    assert message in str(result.exception)
 
 
 @needs_model

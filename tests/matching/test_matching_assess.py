@@ -379,3 +379,67 @@ def test_facts_missing_columns_is_a_clear_error() -> None:
 
     with pytest.raises(TrialmatchError, match="NOTE_NLP column"):
         index_facts(frame(fact("dvt")).drop(columns=["concept_id"]), AS_OF)
+
+
+def test_negation_outside_the_window_is_silence() -> None:
+    old_negation = fact("dvt", event_date=D(2020, 1, 1), negated=True)
+    a = run(THROMBOSIS, old_negation)[0]
+    assert (a.status, a.evidence) == ("not_met", [])
+
+
+@pytest.mark.parametrize(
+    ("criterion", "facts", "status"),
+    [
+        (
+            crit(
+                "exc-c",
+                text="Unable to give informed consent",
+                entities=[ent("informed_consent").model_copy(update={"start": 15})],
+            ),
+            [fact("informed_consent")],
+            "not_met",
+        ),
+        (
+            crit(
+                "inc-p",
+                kind="inclusion",
+                text="are not pregnant",
+                entities=[ent("pregnancy").model_copy(update={"negated": True})],
+            ),
+            [],
+            "met",
+        ),
+        (
+            crit(
+                "inc-p2",
+                kind="inclusion",
+                text="are not pregnant",
+                entities=[ent("pregnancy").model_copy(update={"negated": True})],
+            ),
+            [fact("pregnancy")],
+            "not_met",
+        ),
+        (HER2_GASTRIC, [fact("gastric_cancer")], "unknown"),
+    ],
+    ids=["unable-consent", "not-pregnant-silent", "pregnant", "her2-untested"],
+)
+def test_absence_and_silent_qualifier(criterion, facts, status) -> None:
+    assert run(criterion, *facts, sex="female")[0].status == status
+
+
+def test_negated_criterion_with_negated_entities_is_not_a_double_negation() -> None:
+    text = "No previous systemic treatment, including chemotherapy"
+    naive = NAIVE.model_copy(
+        update={
+            "text": text,
+            "entities": [
+                e.model_copy(update={"negated": True, "start": text.index(e.text)})
+                for e in [
+                    ent("systemic_therapy", "systemic treatment"),
+                    ent("chemotherapy"),
+                ]
+            ],
+        }
+    )
+    negated = fact("chemotherapy", negated=True, text="no prior chemotherapy")
+    assert run(naive, negated)[0].status == "met"

@@ -118,3 +118,13 @@ def test_filters_run_in_a_real_browser(
     assert 'data-filters-ready="1"' in dom
     assert {pid for pid, _ in _visible_rows(dom)} == visible
     assert f"{len(visible)} of 3 patients shown" in dom
+
+
+@pytest.mark.slow
+def test_open_from_url_shows_the_highlighted_note(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(render_html(_run()), encoding="utf-8")
+    dom = _dump_dom(page, "#open=c", tmp_path / "profile")
+    detail = re.search(r'<tr class="detail" id="d-c"([^>]*)>', dom)
+    assert detail and "hidden" not in detail[1]
+    assert re.search(r'<tr class="detail" id="d-a" hidden', dom)

@@ -65,6 +65,11 @@ CASES = [
         HYPO,
     ),
     ("Take ondansetron as needed for nausea.", "nausea", HYPO),
+    ("Plan FOLFIRINOX if ECOG 0-1 is maintained.", "FOLFIRINOX", HYPO),
+    ("We will start capecitabine next week.", "capecitabine", HYPO),
+    ("She is a candidate for hepatectomy.", "hepatectomy", HYPO),
+    ("Plan: continue metoprolol.", "metoprolol", NONE),
+    ("She is chemotherapy-naive.", "chemotherapy", NEG),
     # historical
     ("History of stroke in 2015.", "stroke", HIST),
     ("Status post right hemicolectomy.", "right hemicolectomy", HIST),

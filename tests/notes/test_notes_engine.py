@@ -115,3 +115,23 @@ def test_case_policy_rejects_unknown_keys() -> None:
                 "ignore_case": True,
             }
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        (
+            "allergies.,MEDICATIONS: ,",
+            ["allergies", ".", ",", "MEDICATIONS", ":", ","],
+        ),
+        ("Hgb 9.1 g/dL", ["Hgb", "9.1", "g", "/", "dL"]),
+        ("HER2 3+, 10mg", ["HER2", "3", "+", ",", "10mg"]),
+        ("a  b\n c", ["a", " ", "b", "\n ", "c"]),
+    ],
+)
+def test_tokenizer_keeps_text_and_splits_punctuation(
+    text: str, tokens: list[str]
+) -> None:
+    doc = build_notes_nlp().make_doc(text)
+    assert doc.text == text
+    assert [t.text for t in doc] == tokens

@@ -46,6 +46,11 @@ def sentences(text: str) -> list[str]:
             ],
         ),
         ("- aspirin\n- warfarin", ["- aspirin", "- warfarin"]),
+        (
+            "MR SPINE   1331 HOURS    CLINICAL HISTORY:     Female with back pain.",
+            ["MR SPINE   1331 HOURS", "CLINICAL HISTORY:", "Female with back pain."],
+        ),
+        ("Seen by Dr SMITH PLAN: none.", ["Seen by Dr SMITH PLAN: none."]),
         ("Is it pain? Yes!", ["Is it pain?", "Yes!"]),
     ],
 )

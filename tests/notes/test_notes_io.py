@@ -228,3 +228,14 @@ def test_rejected_rows_go_next_to_the_output(tmp_path: Path) -> None:
         "a": 1,
         "d": "2026-01-02",
     }
+
+
+def test_json_array_export(tmp_path: Path) -> None:
+    path = tmp_path / "notes.json"
+    rows = [
+        {"note_id": "1", "person_id": "p", "note_date": "2026-10-15", "note_text": "x"},
+        "not an object",
+    ]
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    result = read_notes(str(path))
+    assert (result.rows_processed, result.reasons()) == (1, {"not a JSON object": 1})

@@ -8,6 +8,8 @@ attach. ``find_values`` is tested directly, without the rest of the pipeline.
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.notes.measurements import Found, find_values
 
@@ -194,7 +196,19 @@ def test_pdl1_score(text: str, value: float, unit: str) -> None:
             [("CAPOX", "capox")],
             {"capox": (8.0, "cycles")},
         ),
-        ("aspirin 81 mg daily", [("aspirin", "aspirin")], {"aspirin": (81.0, "mg")}),
+        ("aspirin 81 mg daily", [("aspirin", "aspirin")], {"aspirin": (81.0, "mg/d")}),
+        ("aspirin 81 mg", [("aspirin", "aspirin")], {"aspirin": (81.0, "mg")}),
+        ("apixaban 5 mg BID", [("apixaban", "apixaban")], {"apixaban": (10.0, "mg/d")}),
+        (
+            "Coumadin 3 mg p.o. daily.",
+            [("Coumadin", "warfarin")],
+            {"warfarin": (3.0, "mg/d")},
+        ),
+        (
+            "heparin 5000 units subcutaneously b.i.d.",
+            [("heparin", "heparin")],
+            {"heparin": (10000.0, "U/d")},
+        ),
         (
             "gemcitabine and cisplatin x 8 cycles",
             [("gemcitabine", "gemcitabine"), ("cisplatin", "cisplatin")],
@@ -334,3 +348,163 @@ def test_header_restated_with_value_is_one_fact() -> None:
     text = "PERFORMANCE STATUS: ECOG 1."
     found = run(text, ("PERFORMANCE STATUS", "ecog"), ("ECOG", "ecog"))
     assert [(f.label, f.value.value) for f in found] == [("ecog", 1.0)]
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger", "concept", "extra"),
+    [
+        (
+            "with liver and lung metastases",
+            "lung metastases",
+            "lung_metastases",
+            {"liver_metastases"},
+        ),
+        (
+            "bone, hepatic and lung metastases",
+            "lung metastases",
+            "lung_metastases",
+            {"bone_metastases", "liver_metastases"},
+        ),
+        (
+            "lung nodules and liver metastases",
+            "liver metastases",
+            "liver_metastases",
+            set(),
+        ),
+    ],
+)
+def test_coordinated_metastatic_sites(
+    text: str, trigger: str, concept: str, extra: set[str]
+) -> None:
+    labels = {f.label for f in run(text, (trigger, concept))}
+    assert labels == {concept} | extra
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger", "concept"),
+    [
+        ("Neutrophils were 81%.", "Neutrophils", "neutrophils"),
+        ("WBC 11%", "WBC", "wbc"),
+    ],
+)
+def test_percentages_are_not_counts(text: str, trigger: str, concept: str) -> None:
+    assert one(run(text, (trigger, concept)), concept).value is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Hgb",
+                "9.1",
+                "g/dL",
+                "HER2",
+                "3+",
+                "(",
+                ")",
+                "ULN",
+                "40",
+                "/",
+                "BP",
+                "152/96",
+                "ECOG",
+                "2",
+                "x",
+                "cycles",
+                "of",
+                "FOLFOX",
+                "ago",
+                "3 weeks",
+                "2026-13-45",
+                "last",
+                "March",
+                ",",
+                ".",
+                ";",
+                "\n",
+                "and",
+                "stage",
+                "IV",
+                "woman",
+                "45",
+                "yo",
+                "F",
+                "she",
+                "-",
+                "%",
+                "mg",
+            ]
+        ),
+        max_size=30,
+    )
+)
+def test_find_values_never_fails_and_stays_in_the_text(words: list[str]) -> None:
+    text = " ".join(words)
+    triggers = {
+        "Hgb": "hemoglobin",
+        "HER2": "her2",
+        "BP": "blood_pressure",
+        "ECOG": "ecog",
+        "FOLFOX": "folfox",
+        "stage": "cancer_stage",
+    }
+    mentions = []
+    pos = 0
+    for word in words:
+        start = text.index(word, pos)
+        pos = start + len(word)
+        if word in triggers:
+            mentions.append((start, pos, triggers[word]))
+    for found in find_values(text, mentions, NOTE_DATE):
+        assert 0 <= found.start < found.end <= len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "event_date"),
+    [
+        (
+            "Pancreatic cancer, stage III. He was diagnosed in July 2026.",
+            dt.date(2026, 7, 1),
+        ),
+        ("Pancreatic cancer. Diabetes diagnosed in 2019.", None),
+        ("Pancreatic cancer. Seen in July 2026.", None),
+    ],
+)
+def test_diagnosis_date_from_the_next_clause(
+    text: str, event_date: dt.date | None
+) -> None:
+    triggers = [("Pancreatic cancer", "pancreatic_cancer")]
+    if "Diabetes" in text:
+        triggers.append(("Diabetes", "diabetes"))
+    fact = one(run(text, *triggers), "pancreatic_cancer")
+    assert (fact.value.event_date if fact.value else None) == event_date
+
+
+def test_date_between_lab_name_and_value() -> None:
+    fact = one(
+        run("Hgb on 11/15/2026 was 7.9 g/dL", ("Hgb", "hemoglobin")), "hemoglobin"
+    )
+    assert (fact.value.value, fact.value.event_date) == (79.0, dt.date(2026, 11, 15))
+
+
+@pytest.mark.parametrize(
+    ("text", "past"),
+    [("on FOLFOX since 2026-09-01", False), ("FOLFOX from 2026-05-01", True)],
+)
+def test_since_a_date_is_ongoing(text: str, past: bool) -> None:
+    fact = one(run(text, ("FOLFOX", "folfox")), "folfox")
+    assert fact.value.past is past
+
+
+@pytest.mark.parametrize(
+    ("text", "event_date"),
+    [
+        ("LABS (12/08/2026):\nWBC 3.2\nHGB 10.1 g/dL\n", dt.date(2026, 12, 8)),
+        ("LABS:\nWBC 3.2\nHGB 10.1 g/dL\n", None),
+        ("Seen 12/08/2026.\n\nHGB 10.1 g/dL\n", None),
+    ],
+)
+def test_lab_table_takes_its_header_date(text: str, event_date: dt.date | None) -> None:
+    fact = one(run(text, ("HGB", "hemoglobin")), "hemoglobin")
+    assert fact.value.event_date == event_date

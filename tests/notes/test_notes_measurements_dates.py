@@ -51,3 +51,24 @@ def test_relative_dates_need_the_note_date() -> None:
 
 def test_impossible_calendar_date_is_none() -> None:
     assert [p.date for p in find_dates("on 02/30/2026", NOTE_DATE)] == [None]
+
+
+def test_a_number_after_of_is_not_a_year() -> None:
+    assert find_dates("beta-quant level of 1931", NOTE_DATE) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("diagnosed in March 2024", dt.date(2024, 3, 1)),
+        ("last March 2025", dt.date(2025, 3, 1)),
+        ("in March, 2024", dt.date(2024, 3, 1)),
+    ],
+)
+def test_month_with_a_year_is_that_year(text: str, expected: dt.date) -> None:
+    assert [p.date for p in find_dates(text, NOTE_DATE)] == [expected]
+
+
+def test_a_full_date_is_not_cut_to_its_year() -> None:
+    found = find_dates("on FOLFOX since 2026-09-01", NOTE_DATE)
+    assert [(p.text, p.date) for p in found] == [("2026-09-01", dt.date(2026, 9, 1))]

@@ -1,0 +1,115 @@
+"""``trialmatch match`` from the command line: outputs, skips and bad input."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SEED
+
+from pipeline.schema import PatientMatch
+
+NOTES = [
+    {
+        "note_id": "n1",
+        "person_id": "A",
+        "note_date": "2026-10-01",
+        "note_title": "Clinic",
+        "note_text": "62-year-old man with metastatic colorectal cancer and "
+        "unresectable liver metastases. ECOG 1. No prior chemotherapy.",
+    },
+    {
+        "note_id": "n2",
+        "person_id": "B",
+        "note_date": "2026-10-02",
+        "note_title": "Clinic",
+        "note_text": "58-year-old woman with colorectal cancer. ECOG 2. "
+        "Takes apixaban 5 mg twice daily.",
+    },
+]
+
+
+def _write_csv(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
+@pytest.mark.slow
+def test_match_writes_ranked_jsonl_and_report(tmp_path: Path) -> None:
+    notes = _write_csv(tmp_path / "notes.csv", NOTES)
+    persons = _write_csv(
+        tmp_path / "persons.csv",
+        [
+            {"person_id": "A", "birth_date": "1964-03-12", "sex": "male"},
+            {"person_id": "B", "birth_date": "1968-01-01", "sex": "female"},
+            {"person_id": "C", "birth_date": "1970-01-01", "sex": "female"},
+        ],
+    )
+    out = tmp_path / "deep" / "dir" / "results.jsonl"
+    html = tmp_path / "other" / "report.html"
+    done = _run(
+        "match", "--trial", str(SEED), "--notes", str(notes), "--persons",
+        str(persons), "--as-of", "2026-11-01", "--out", str(out), "--html", str(html),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    matches = [PatientMatch.from_json(line) for line in out.read_text().splitlines()]
+    assert [m.person_id for m in matches] == ["A", "B"]
+    assert matches[1].verdict == "excluded"
+    assert "skipped C: no notes" in done.stdout
+    assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("bad-date", "is not a date; use YYYY-MM-DD"),
+        ("no-columns", "missing required column(s)"),
+        ("empty-trial", "the file is empty"),
+        ("not-ctgov", "JSON without a 'protocolSection'"),
+        ("no-criteria", "no eligibility criteria found"),
+    ],
+)
+@pytest.mark.slow
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, case: str, message: str
+) -> None:
+    notes = _write_csv(tmp_path / "notes.csv", NOTES)
+    trial = SEED
+    as_of = "2026-11-01"
+    if case == "bad-date":
+        as_of = "01/11/2026"
+    elif case == "no-columns":
+        notes = _write_csv(tmp_path / "bad.csv", [{"id": "1", "text": "hello"}])
+    elif case == "empty-trial":
+        trial = tmp_path / "empty.txt"
+        trial.write_text("")
+    elif case == "not-ctgov":
+        trial = tmp_path / "other.json"
+        trial.write_text('{"foo": 1}')
+    else:
+        trial = tmp_path / "bare.json"
+        trial.write_text('{"protocolSection": {"identificationModule": {}}}')
+    done = _run(
+        "match", "--trial", str(trial), "--notes", str(notes), "--as-of", as_of,
+        "--out", str(tmp_path / "r.jsonl"),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -1,0 +1,89 @@
+"""TrialGPT evaluation plumbing: label map, by-patient split, scores; bench facts."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from matching_builders import AS_OF
+from test_matching_verdict import TRIAL
+
+from pipeline.errors import TrialmatchError
+from pipeline.matching import match_trial
+from pipeline.matching.bench import synthetic_facts
+from pipeline.matching.trialgpt import (
+    LABELS,
+    TrialGPTResult,
+    format_report,
+    in_test,
+    load_rows,
+    scores,
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "label"),
+    [
+        ("inclusion", "met", "included"),
+        ("inclusion", "not_met", "not included"),
+        ("inclusion", "unknown", "not enough information"),
+        ("exclusion", "met", "excluded"),
+        ("exclusion", "not_met", "not excluded"),
+        ("exclusion", "not_applicable", "not applicable"),
+    ],
+)
+def test_label_map(kind: str, status: str, label: str) -> None:
+    assert LABELS[kind][status] == label
+
+
+def test_scores_macro_f1_over_gold_labels() -> None:
+    gold = ["included", "included", "not excluded", "excluded"]
+    ours = ["included", "not included", "not excluded", "not excluded"]
+    accuracy, macro = scores(gold, ours)
+    assert accuracy == 0.5
+    # F1: included 2/3, not excluded 2/3, excluded 0 -> mean over the 3 gold labels.
+    assert macro == pytest.approx((2 / 3 + 2 / 3 + 0) / 3)
+
+
+def test_report_ends_with_the_score_line() -> None:
+    result = TrialGPTResult(
+        "test", ["inclusion", "exclusion"], ["included", "excluded"],
+        ["included", "not excluded"], 2,
+    )  # fmt: skip
+    last = format_report(result).splitlines()[-1]
+    assert re.fullmatch(r"trialgpt: accuracy=0\.500 macro_f1=0\.\d{3} n=2", last)
+
+
+def test_split_is_by_patient_and_deterministic(shared_data: Path) -> None:
+    path = shared_data / "trialgpt-criterion-dev.json"
+    test = load_rows(path, "test")
+    train = load_rows(path, "train")
+    assert not {r["patient_id"] for r in test} & {r["patient_id"] for r in train}
+    assert 0.3 <= len(test) / (len(test) + len(train)) <= 0.4
+    assert all(in_test(r["patient_id"]) for r in test)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("not json", "not JSON"), ("[]", "non-empty"), ('[{"note": "x"}]', "lacks")],
+)
+def test_bad_annotation_file(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "a.json"
+    path.write_text(content)
+    with pytest.raises(TrialmatchError, match=message):
+        load_rows(path, "all")
+
+
+def test_bad_split_name(shared_data: Path) -> None:
+    with pytest.raises(TrialmatchError, match="--split"):
+        load_rows(shared_data / "trialgpt-criterion-dev.json", "dev")
+
+
+def test_bench_facts_are_note_nlp_shaped_and_matchable() -> None:
+    facts = synthetic_facts(TRIAL, 50)
+    assert len(facts) == 50 * 12
+    matches = match_trial(TRIAL, facts, {}, AS_OF, ranker=None)
+    assert len(matches) == 50
+    assert json.loads(matches[0].to_json())["trial_id"] == "NCT-TEST"
