@@ -28,18 +28,18 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
-from pipeline.criteria.rules import alternation, lexicon
+from pipeline.criteria.rules import lexicon
+from pipeline.patterns import NUMBER, alternation
 from pipeline.schema import Comparator, Sex
 from pipeline.units import canonical_unit, convert
 from pipeline.vocabulary import Vocabulary, load_vocabulary
 
 CONCEPTS_KEY = "tm_concepts"
-_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+"
 # "0, 1 or 2": consecutive whole numbers offered as alternatives (ECOG, grades).
 _ENUMERATION = re.compile(
     r"(?<![\w.,\-^/])\d+(?:\s*,\s*\d+)*\s*,?\s*or\s+\d+(?!\d|\.\d)"
 )
-_PLAIN_NUMBER = re.compile(rf"(?<![\w.,\-^/])(?:{_NUM})")
+_PLAIN_NUMBER = re.compile(rf"(?<![\w.,\-^/])(?:{NUMBER})")
 _CLAUSE_END = re.compile(r";|\.(?=\s|$)")
 _CONJUNCTION_GAP = re.compile(
     r"^[\s,()/&]*(?:and/or|and|or)?[\s,()/&]*$", re.IGNORECASE
@@ -251,12 +251,12 @@ def _value_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]
     dip = alternation(list(lex.dipstick_values))
     comparator = re.compile(
         rf"(?P<comp>(?<![\w])(?:{alternation(words)})|{alternation(symbols)})\s*"
-        rf"(?P<num>{_NUM}|(?:{dip})(?![\w+]))",
+        rf"(?P<num>{NUMBER}|(?:{dip})(?![\w+]))",
         re.IGNORECASE,
     )
     ranged = re.compile(
-        rf"(?<![\w.,\-^/])(?:(?P<between>between|from)\s+)?(?P<lo>{_NUM})\s*"
-        rf"(?P<join>{alternation(lex.range_joiners)})\s*(?P<hi>{_NUM})(?![\d^])",
+        rf"(?<![\w.,\-^/])(?:(?P<between>between|from)\s+)?(?P<lo>{NUMBER})\s*"
+        rf"(?P<join>{alternation(lex.range_joiners)})\s*(?P<hi>{NUMBER})(?![\d^])",
         re.IGNORECASE,
     )
     trailing = re.compile(
@@ -499,7 +499,7 @@ def _window_patterns() -> tuple[re.Pattern[str], ...]:
     lex = lexicon()
     words = alternation(list(lex.number_words))
     duration = re.compile(
-        rf"(?<![\w.,])(?P<num>{_NUM}|(?:{words})\b)\s*-?\s*"
+        rf"(?<![\w.,])(?P<num>{NUMBER}|(?:{words})\b)\s*-?\s*"
         rf"(?P<unit>{alternation(lex.time_units)})\b",
         re.IGNORECASE,
     )

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pipeline import errors
-from pipeline.criteria.rules import alternation, listing_rules
+from pipeline.criteria.rules import listing_rules
+from pipeline.patterns import alternation
 from pipeline.schema import CriterionKind
 from pipeline.textio import read_user_text
 

@@ -6,8 +6,6 @@ misspelt rule key fails at start-up instead of silently disabling a rule.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict
@@ -70,31 +68,3 @@ def listing_rules() -> ListingRules:
 def lexicon() -> Lexicon:
     """The extraction lexicon (``criteria_lexicon.json``)."""
     return load_json("criteria_lexicon.json", Lexicon)
-
-
-def alternation(phrases: Iterable[str]) -> str:
-    """A regex matching any of the literal ``phrases``, longest first.
-
-    Built as a prefix trie ("at least|at most" -> "at\\s+(?:least|most)") so
-    the regex engine does not retry every phrase at every position; a space in
-    a phrase matches any run of whitespace.
-    """
-    trie: dict[str, dict] = {}
-    for phrase in phrases:
-        node = trie
-        for ch in phrase:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-    return _emit(trie)
-
-
-def _emit(node: dict[str, dict]) -> str:
-    branches = [
-        (r"\s+" if ch == " " else re.escape(ch)) + _emit(child)
-        for ch, child in sorted(node.items())
-        if ch
-    ]
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    return f"(?:{body})?" if "" in node else body

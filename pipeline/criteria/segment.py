@@ -23,7 +23,8 @@ from functools import cache
 from itertools import pairwise
 from typing import Literal
 
-from pipeline.criteria.rules import alternation, lexicon
+from pipeline.criteria.rules import lexicon
+from pipeline.patterns import alternation
 from pipeline.schema import CriterionKind
 
 Combine = Literal["any", "all"]

@@ -740,22 +740,27 @@ def _count_limit(lim: Limit, pf: PersonFacts) -> Part:
 
 
 def _all(parts: list[Part]) -> Part:
-    for status in ("not_met", "unknown", "met"):
-        chosen = [p for p in parts if p.status == status]
-        if chosen:
-            return _merge(status, chosen)
-    return _merge("not_applicable", parts)
+    return _combined(parts, ("not_met", "unknown", "met"))
 
 
 def _any(parts: list[Part]) -> Part:
-    for status in ("met", "unknown", "not_met"):
-        chosen = [p for p in parts if p.status == status]
-        if chosen:
-            return _merge(status, chosen)
+    return _combined(parts, ("met", "unknown", "not_met"))
+
+
+def _combined(parts: list[Part], precedence: tuple[Status, ...]) -> Part:
+    """The parts with the first status of ``precedence`` any part has, merged."""
+    if len(parts) == 1:
+        return _merge(parts[0].status, parts)
+    statuses = {p.status for p in parts}
+    for status in precedence:
+        if status in statuses:
+            return _merge(status, [p for p in parts if p.status == status])
     return _merge("not_applicable", parts)
 
 
 def _merge(status: Status, parts: list[Part]) -> Part:
+    if len(parts) == 1 and parts[0].status == status and not parts[0].absent:
+        return parts[0]  # parts are never mutated, so one can stand for itself
     absent = [label for p in parts for label in p.absent]
     sentences = [p.sentence for p in parts if p.sentence]
     if absent:

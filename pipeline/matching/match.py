@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -87,12 +90,31 @@ def match_trial(
     when there is one; ``None`` forces the fallback score.
     """
     compiled = compile_trial(trial)
-    indexed = index_facts(facts, as_of)
-    assessed = [
-        _assess_person(compiled, pf, persons.get(pid), as_of)
-        for pid, pf in sorted(indexed.items())
-    ]
-    return rank(trial, assessed, load_ranker() if ranker == "trained" else ranker)
+    with _acyclic():
+        indexed = index_facts(facts, as_of)
+        assessed = [
+            _assess_person(compiled, pf, persons.get(pid), as_of)
+            for pid, pf in sorted(indexed.items())
+        ]
+        return rank(trial, assessed, load_ranker() if ranker == "trained" else ranker)
+
+
+@contextmanager
+def _acyclic() -> Iterator[None]:
+    """Pause the cyclic garbage collector while patients are scored.
+
+    Scoring allocates millions of small objects that form no reference cycles
+    (facts, parts, records); each automatic collection would re-scan all those
+    still alive, a cost that grows with the archive. Reference counting still
+    frees them; the collector resumes afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _assess_person(

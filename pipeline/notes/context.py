@@ -14,6 +14,10 @@ English ConText rules (``resources/en/context_rules.json`` of medspaCy 1.3.1,
 marked ``"source": "medspacy"``) ported to this format, plus rules added for the
 known misses of those defaults (``"source": "trialmatch"``). A section that
 implies a modifier (FAMILY HISTORY -> family) adds it to every mention in it.
+Many historical mentions carry no trigger at all (a bare past-medical-history
+list item, "HYPERTENSION."); for conditions, findings and procedures a learned
+classifier (:mod:`pipeline.notes.temporality`) may add ``historical`` on top of
+the rules' verdict, never remove it.
 
 The scope engine works on characters with compiled regular expressions, and
 only on sentences that hold a mention: it is what makes the stage fast.
@@ -41,8 +45,8 @@ from pipeline.notes.temporality import (
     default_classifier,
 )
 from pipeline.notes.tokenizer import note_text
-from pipeline.vocabulary import load_vocabulary
 from pipeline.resources import load_jsonl
+from pipeline.vocabulary import load_vocabulary
 
 Category = Literal["negated", "historical", "hypothetical", "family", "uncertain"]
 Direction = Literal["forward", "backward", "bidirectional", "terminate", "pseudo"]

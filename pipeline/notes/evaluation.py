@@ -10,7 +10,9 @@ side-by-side baseline). Negated, historical and hypothetical are scored with
 precision, recall and F1.
 
 The development file is split once, deterministically, by a hash of each row's
-line number: ``test`` (30 %) is held out, rules are tuned on ``train`` only.
+line number: ``test`` (30 %) is held out, rules are tuned on ``train`` only,
+and the historical classifier of :mod:`pipeline.notes.temporality` is trained
+(its threshold chosen by 5-fold cross-validation) on ``train`` only.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from spacy.tokens import Doc, Span
 
 from pipeline.notes.dates import date_regex, is_past, resolve
 from pipeline.notes.tokenizer import note_text
+from pipeline.patterns import NUMBER
 from pipeline.resources import load_json
 from pipeline.units import canonical_unit, convert
 from pipeline.vocabulary import Concept, Vocabulary, load_vocabulary
@@ -217,9 +218,6 @@ def _starts(words: Iterable[str], *, fold: bool = True) -> str:
     return rf"(?=[{re.escape(''.join(sorted(chars)))}])"
 
 
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
-
-
 @dataclass(frozen=True)
 class Patterns:
     """Every rule file compiled once."""
@@ -296,11 +294,11 @@ def patterns() -> Patterns:
         demo=demo,
         link=re.compile(link, re.IGNORECASE),
         comparator=comparator,
-        lab_value=re.compile(rf"{link}{comp}(?P<num>{_NUM})", re.IGNORECASE),
+        lab_value=re.compile(rf"{link}{comp}(?P<num>{NUMBER})", re.IGNORECASE),
         reference=re.compile(
-            rf"(?:{_alt(rules.uln_words)})\s*[:=]?\s*(?P<uln>{_NUM})"
+            rf"(?:{_alt(rules.uln_words)})\s*[:=]?\s*(?P<uln>{NUMBER})"
             rf"|(?:{_alt(rules.reference_words)})\s*[:=]?\s*"
-            rf"(?P<lo>{_NUM})\s*(?:-|–|to)\s*(?P<hi>{_NUM})",
+            rf"(?P<lo>{NUMBER})\s*(?:-|–|to)\s*(?P<hi>{NUMBER})",
             re.IGNORECASE,
         ),
         score=re.compile(
@@ -318,7 +316,7 @@ def patterns() -> Patterns:
         ),
         histology=re.compile(_alt(rules.histologies), re.IGNORECASE),
         dose=re.compile(
-            rf"\s*(?P<num>{_NUM})\s*(?P<unit>{_alt(rules.dose_units)})"
+            rf"\s*(?P<num>{NUMBER})\s*(?P<unit>{_alt(rules.dose_units)})"
             rf"(?:\s*(?:(?:{_alt(rules.dose_routes)})\s*)?"
             rf"(?P<freq>{_alt(rules.doses_per_day)}))?",
             re.IGNORECASE,

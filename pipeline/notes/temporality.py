@@ -29,13 +29,11 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.feature_extraction import DictVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from pipeline import errors
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / (
-    "context_temporality"
+DEFAULT_MODEL_DIR = (
+    Path(__file__).resolve().parents[2] / "models" / "context_temporality"
 )
 MODEL_FILE = "model.json"
 TRAIN_COMMAND = "trialmatch train context --negex ../shared/data/negex-dev.tsv"
@@ -77,6 +75,8 @@ def mention_features(
         features["a:" + word.lower()] = 1.0
     for word in _WORD.findall(m.text, m.start, m.end):
         features["t:" + word.lower()] = 1.0
+        if len(word) > 5:
+            features["ts:" + word[-4:].lower()] = 1.0
     for word in before + after:
         features["s:" + word.lower()] = 1.0
     letters = [c for c in m.text[low:high] if c.isalpha()]
@@ -108,6 +108,10 @@ class HistoricalClassifier(BaseEstimator, ClassifierMixin):
         self, mentions: Sequence[MentionContext], y: Sequence[bool]
     ) -> HistoricalClassifier:
         """Learn the weights from mentions and their gold historical flag."""
+        # Imported here: scoring needs only the saved weights, not these.
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.linear_model import LogisticRegression
+
         vectorizer = DictVectorizer()
         matrix = vectorizer.fit_transform(self._features(mentions))
         model = LogisticRegression(

@@ -24,6 +24,7 @@ from pipeline.criteria.ner import (
     predict_mentions,
     read_brat_document,
     split_of,
+    write_training_data,
 )
 from pipeline.errors import TrialmatchError
 
@@ -85,14 +86,23 @@ def test_split_is_deterministic_disjoint_and_proportioned() -> None:
     assert 0.06 < parts.count("dev") / 2000 < 0.14
 
 
-def test_split_is_by_trial(shared_data: Path) -> None:
-    from pipeline.criteria.ner import read_brat_dir
+def test_training_data_never_holds_test_trials(tmp_path: Path) -> None:
+    import spacy
+    from spacy.tokens import DocBin
 
-    documents = read_brat_dir(shared_data / "chia-dev")
-    part_of: dict[str, set[str]] = {}
-    for document in documents:
-        part_of.setdefault(document.trial_id, set()).add(split_of(document.trial_id))
-    assert all(len(parts) == 1 for parts in part_of.values())
+    trial_of = {split_of(f"NCT{n:08d}"): f"NCT{n:08d}" for n in range(60)}
+    documents = [
+        BratDocument(f"{trial_of[part]}_{kind}", f"{part} {kind} criterion", ())
+        for part in ("train", "dev", "test")
+        for kind in ("inc", "exc")
+    ]
+    paths = write_training_data(documents, tmp_path)
+    assert set(paths) == {"train", "dev"}
+    vocab = spacy.blank("en").vocab
+    for part, path in paths.items():
+        texts = [doc.text for doc in DocBin().from_disk(path).get_docs(vocab)]
+        assert texts == [f"{part} inc criterion", f"{part} exc criterion"]
+    assert not (tmp_path / "test.spacy").exists()
 
 
 def test_choose_spans_prefers_evaluated_then_longer() -> None:
