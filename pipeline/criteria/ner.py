@@ -312,7 +312,18 @@ def train_criteria_ner(
         if out_dir.exists():
             shutil.rmtree(out_dir)
         shutil.copytree(work / "output" / "model-best", out_dir)
+    _forget_training_paths(out_dir / "config.cfg")
     return out_dir
+
+
+def _forget_training_paths(config_path: Path) -> None:
+    """Null the temporary DocBin paths spaCy wrote into the saved config, so
+    two trainings give byte-identical model directories."""
+    from spacy.util import load_config
+
+    config = load_config(config_path, interpolate=False)
+    config["paths"]["train"] = config["paths"]["dev"] = None
+    config.to_disk(config_path)
 
 
 def load_criteria_ner(path: Path | None = None) -> Language:
