@@ -24,8 +24,12 @@ eval_app = typer.Typer(help="Measure a stage against gold data.", no_args_is_hel
 bench_app = typer.Typer(
     help="Measure a stage's speed and memory.", no_args_is_help=True
 )
+train_app = typer.Typer(
+    help="Rebuild a model under models/ from its data.", no_args_is_help=True
+)
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
+app.add_typer(train_app, name="train")
 
 # Imported for their side effect of registering commands on the apps above.
 from pipeline.cli import criteria, match, ner, notes, notes_engine  # noqa: E402, F401

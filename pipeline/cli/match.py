@@ -1,5 +1,5 @@
 """Commands of the match stage: ``match``, ``eval trialgpt``, ``bench match``,
-``train-ranker``."""
+``train ranker``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from pipeline.cli import app, bench_app, eval_app
+from pipeline.cli import app, bench_app, eval_app, train_app
 
 
 @app.command("match")
@@ -69,7 +69,7 @@ def bench_match(
     typer.echo(bench(trial, patients))
 
 
-@app.command("train-ranker")
+@train_app.command("ranker")
 def train_ranker(
     pairs: Annotated[
         Path, typer.Option(help="Labelled patient-trial pairs CSV.")

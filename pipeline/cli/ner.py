@@ -8,10 +8,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli import app, eval_app
-
-train_app = typer.Typer(help="Train a model of the pipeline.", no_args_is_help=True)
-app.add_typer(train_app, name="train")
+from pipeline.cli import eval_app, train_app
 
 
 class SplitChoice(StrEnum):

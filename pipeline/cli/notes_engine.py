@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from pipeline import errors
-from pipeline.cli import bench_app, eval_app
-from pipeline.cli.ner import train_app
+from pipeline.cli import bench_app, eval_app, train_app
 
 SPLITS = ["all", "train", "test"]
 BASELINES = ["medspacy"]

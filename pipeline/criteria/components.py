@@ -6,6 +6,8 @@ their own. Trigger words and phrase lists come from
 ``resources/criteria_lexicon.json`` and the shared vocabulary; the regexes
 here are structural (numbers, units, spacing).
 
+* ``trialmatch_criteria_abbreviations``: scispaCy's AbbreviationDetector
+  (Schwartz & Hearst 2003), run only on texts that can hold a definition.
 * ``trialmatch_criteria_concepts``: vocabulary terms (spaCy PhraseMatcher) into
   ``doc.spans["tm_concepts"]``, label = concept id; abbreviations defined in
   the text (Schwartz & Hearst 2003, scispaCy's AbbreviationDetector) inherit
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import cast
 
+from scispacy.abbreviation import AbbreviationDetector
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -47,9 +50,14 @@ _CONJUNCTION_GAP = re.compile(
 _MEASURE_DOMAINS = ("Measurement",)
 _FALLBACK_DOMAINS = ("Drug", "Observation")
 _TIME_UNITS = frozenset({"days", "weeks", "months", "years"})
+# Every value pattern needs a digit or a dipstick "+"; a text without one is
+# skipped before the (case-insensitive, trie-sized) scans run.
+_NUMERIC = re.compile(r"[\d+]")
 
-if not Doc.has_extension("tm"):
-    Doc.set_extension("tm", default=None)
+# Where a Doc's CriteriaAnnotations live: spaCy's ``doc.user_data`` store
+# rather than a ``doc._`` extension, whose accessor object is rebuilt on every
+# access and cost more than some of the rule components.
+ANNOTATIONS_KEY = "trialmatch_criteria"
 
 
 @dataclass(frozen=True)
@@ -79,12 +87,9 @@ class WindowMention:
 
 @dataclass
 class CriteriaAnnotations:
-    """Everything the rule components find in one Doc, in ``doc._.tm``.
-
-    One extension object rather than one attribute per result: spaCy's
-    ``doc._`` accessor is rebuilt on every access, which dominated the rules'
-    run time.
-    """
+    """Everything the rule components find in one Doc, kept in
+    ``doc.user_data[ANNOTATIONS_KEY]`` (one object rather than one entry per
+    result)."""
 
     text: str
     values: list[ValueMention] = field(default_factory=list)
@@ -97,10 +102,10 @@ class CriteriaAnnotations:
 
 def annotations(doc: Doc) -> CriteriaAnnotations:
     """The Doc's :class:`CriteriaAnnotations`, created on first use."""
-    found = doc._.tm
+    found = doc.user_data.get(ANNOTATIONS_KEY)
     if found is None:
         found = CriteriaAnnotations(doc.text)
-        doc._.tm = found
+        doc.user_data[ANNOTATIONS_KEY] = found
     return found
 
 
@@ -218,6 +223,25 @@ def analog_concepts(
         if cls is not None:
             out.append(Span(doc, analog.start, analog.end, label=cls))
     return out
+
+
+@Language.factory("trialmatch_criteria_abbreviations")
+class CriteriaAbbreviations:
+    """scispaCy's AbbreviationDetector on the texts that can define one.
+
+    Schwartz & Hearst (2003) definitions are "long form (short form)" pairs,
+    found by the detector's "( ... )" token matcher, so a text without "("
+    has none; skipping the detector there leaves ``doc._.abbreviations`` at
+    its empty default and saves its matchers' passes over most criteria.
+    """
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.detector = AbbreviationDetector(nlp)
+
+    def __call__(self, doc: Doc) -> Doc:
+        if "(" in annotations(doc).text:
+            return self.detector(doc)
+        return doc
 
 
 @Language.factory("trialmatch_criteria_concepts")
@@ -359,6 +383,8 @@ def find_values(doc: Doc) -> list[ValueMention]:
     comparator_re, range_re, trailing_re = _value_patterns()
     lex = lexicon()
     text = annotations(doc).text
+    if not _NUMERIC.search(text):
+        return []
     raw: list[tuple[int, int, Comparator, float, float | None, str | None]] = []
     between: Comparator = "between"
     taken: list[tuple[int, int]] = []
@@ -481,7 +507,7 @@ def _bind(
 
 @Language.factory("trialmatch_criteria_values")
 class CriteriaValues:
-    """Numeric limits into ``doc._.tm.values``."""
+    """Numeric limits into ``annotations(doc).values``."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         _value_patterns()
@@ -542,7 +568,7 @@ def find_windows(doc: Doc, values: list[ValueMention]) -> list[WindowMention]:
 
 @Language.factory("trialmatch_criteria_windows")
 class CriteriaWindows:
-    """Time windows into ``doc._.tm.windows`` (run after the values component)."""
+    """Time windows into ``annotations(doc).windows`` (after the values component)."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         _window_patterns()

@@ -15,15 +15,15 @@ import re
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import spacy
-from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline.criteria import components  # noqa: F401  (registers the factories)
 from pipeline.criteria.components import (
+    ANNOTATIONS_KEY,
     CONCEPTS_KEY,
     CriteriaAnnotations,
     annotations,
@@ -45,13 +45,15 @@ from pipeline.schema import (
 from pipeline.vocabulary import Concept, load_vocabulary
 
 RULE_PIPES = (
-    "abbreviation_detector",
+    "trialmatch_criteria_abbreviations",
     "trialmatch_criteria_concepts",
     "trialmatch_criteria_values",
     "trialmatch_criteria_windows",
     "trialmatch_criteria_scope",
 )
 BATCH_SIZE = 1000
+_PLURAL_ES = re.compile(r"(?<=[a-z])e?s$")
+_PLURAL_S = re.compile(r"(?<=[a-z])s$")
 # What an "excluding ..." clause can rule out; qualifiers and values inside it
 # stay with the criterion.
 _EXCLUDABLE = frozenset(
@@ -142,7 +144,7 @@ def _make_doc(nlp: Language, text: str) -> Doc:
     # The rule components read the text many times; spaCy rebuilds doc.text
     # from its tokens on every access, so the known text is handed over.
     doc = nlp.make_doc(text)
-    doc._.tm = CriteriaAnnotations(text)
+    doc.user_data[ANNOTATIONS_KEY] = CriteriaAnnotations(text)
     return doc
 
 
@@ -235,7 +237,11 @@ def _read(doc: Doc, index: list[int], offset: int, source: str) -> _Parts:
 
 
 def _inside(pos: int, scopes: list[tuple[int, int]] | None) -> bool:
-    return any(a <= pos < b for a, b in scopes or [])
+    # Called for every entity, mostly with no scope at all, where building the
+    # generator cost more than the test.
+    if not scopes:
+        return False
+    return any(a <= pos < b for a, b in scopes)
 
 
 def _entity_spans(
@@ -243,6 +249,7 @@ def _entity_spans(
 ) -> list[tuple[Span, str, Concept | None]]:
     """NER entities with the concept they name, then rule concepts the NER missed."""
     vocabulary = load_vocabulary()
+    text = annotations(doc).text
     concept_spans = list(doc.spans[CONCEPTS_KEY]) if CONCEPTS_KEY in doc.spans else []
     by_extent: dict[tuple[int, int], list[Span]] = {}
     for span in concept_spans:
@@ -258,8 +265,11 @@ def _entity_spans(
             or (ent.start <= s.start and s.end <= ent.end)
         ]
         best = max(fitting, key=len, default=None)
+        # A slice of the known text: ``Span.text`` re-joins the span's tokens.
         concept = (
-            vocabulary[best.label_] if best is not None else term_concept(ent.text)
+            vocabulary[best.label_]
+            if best is not None
+            else term_concept(text[ent.start_char : ent.end_char])
         )
         out.append((ent, ent.label_, concept))
     for extent, alternatives in by_extent.items():
@@ -281,11 +291,14 @@ def _term_index() -> dict[str, Concept]:
     return index
 
 
+# Entity texts recur across criteria ("pregnancy", "diabetes"), so the folded
+# lookups below are memoised.
+@lru_cache(maxsize=16384)
 def term_concept(text: str) -> Concept | None:
     """The vocabulary concept named exactly by ``text`` (case and plural folded)."""
     key = " ".join(text.lower().split())
     index = _term_index()
-    return index.get(key) or index.get(re.sub(r"(?<=[a-z])e?s$", "", key))
+    return index.get(key) or index.get(_PLURAL_ES.sub("", key))
 
 
 @cache
@@ -300,6 +313,7 @@ def _icd_index() -> dict[str, str]:
     }
 
 
+@lru_cache(maxsize=16384)
 def icd10cm_code(text: str) -> str | None:
     """ICD-10-CM code whose description is ``text`` (or "``text``, unspecified").
 
@@ -308,7 +322,7 @@ def icd10cm_code(text: str) -> str | None:
     """
     key = " ".join(text.lower().split())
     index = _icd_index()
-    singular = re.sub(r"(?<=[a-z])s$", "", key)
+    singular = _PLURAL_S.sub("", key)
     for candidate in (key, singular, f"{key}, unspecified", f"{singular}, unspecified"):
         if candidate in index:
             return index[candidate]

@@ -88,6 +88,8 @@ class Allowance:
     concepts: frozenset[str]
     limits: tuple[ValueConstraint, ...]
     text: str
+    # Per limit, the concepts its measure names (a dose limit's drug class).
+    measured: tuple[frozenset[str], ...]
 
 
 @dataclass(slots=True)
@@ -111,6 +113,7 @@ class Compiled:
     silent: dict[tuple, tuple[Part, list[CriterionAssessment]]] = field(
         default_factory=dict
     )
+    bare: dict[tuple[Status, str], CriterionAssessment] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -320,6 +323,7 @@ def compile_criterion(
             ),
             tuple(exc.values),
             exc.text,
+            tuple(_members(vocab, _measure_concept(vc.measure)) for vc in exc.values),
         )
         for exc in criterion.exceptions
     ]
@@ -448,10 +452,8 @@ def _allowed(fact: Fact, c: Compiled) -> Allowance | None:
             continue
         doses = [
             vc
-            for vc in allowance.limits
-            if fact.concept_id
-            in _members(load_vocabulary(), _measure_concept(vc.measure))
-            or _dose_value(fact, vc) is not None
+            for vc, measured in zip(allowance.limits, allowance.measured, strict=True)
+            if fact.concept_id in measured or _dose_value(fact, vc) is not None
         ]
         if not doses:
             return allowance
@@ -493,8 +495,9 @@ def _satisfies(value: float | None, vc: ValueConstraint) -> bool:
 
 
 def _facts_for(pf: PersonFacts, concepts: frozenset[str]) -> list[Fact]:
-    by_concept = pf.by_concept
-    return [f for k in pf.concept_keys & concepts for f in by_concept[k]]
+    # In the notes' order: iterating a set of concept ids would order evidence
+    # by string hash, which changes from one process to the next.
+    return [f for k, facts in pf.by_concept.items() if k in concepts for f in facts]
 
 
 def _presence(
@@ -681,14 +684,17 @@ def _check_limit(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> 
         )
     if lim.counted:
         return _count_limit(lim, pf)
-    facts = [
-        f
-        for f in _facts_for(pf, lim.concepts)
-        if f.value is not None
-        and f.about_patient
-        and not f.negated
-        and _in_window(f, c, patient.as_of)
-    ]
+    if lim.concepts.isdisjoint(pf.concept_keys):
+        facts = []
+    else:
+        facts = [
+            f
+            for f in _facts_for(pf, lim.concepts)
+            if f.value is not None
+            and f.about_patient
+            and not f.negated
+            and _in_window(f, c, patient.as_of)
+        ]
     if not facts:
         plural = "note" if pf.n_notes == 1 else "notes"
         return Part("unknown", f"no {lim.label} value in {pf.n_notes} {plural}")
@@ -888,7 +894,7 @@ def _qualified(c: Compiled, pf: PersonFacts, patient: Patient, primary: Part) ->
 
 
 def _evidence(f: Fact) -> Evidence:
-    return _built(
+    return trusted(
         Evidence,
         {
             "note_id": f.note_id,
@@ -909,13 +915,25 @@ def _sentence(text: str) -> str:
 
 
 def _record(c: Compiled, part: Part) -> CriterionAssessment:
+    if part.evidence:
+        return _new_record(c, part)
+    # Without evidence a record is its status and rationale alone: built once
+    # per criterion and shared by every patient it describes.
+    key = (part.status, part.sentence)
+    record = c.bare.get(key)
+    if record is None:
+        record = c.bare[key] = _new_record(c, part)
+    return record
+
+
+def _new_record(c: Compiled, part: Part) -> CriterionAssessment:
     seen: set[tuple[str, int]] = set()
     evidence = []
     for f in part.evidence:
         if (f.note_id, f.start) not in seen:
             seen.add((f.note_id, f.start))
             evidence.append(_evidence(f))
-    return _built(
+    return trusted(
         CriterionAssessment,
         {
             "criterion_id": c.id,
@@ -931,8 +949,8 @@ def _record(c: Compiled, part: Part) -> CriterionAssessment:
 R = TypeVar("R", bound=BaseModel)
 
 
-def _built(cls: type[R], values: dict[str, object]) -> R:
-    """A record from values this module built itself, every field given.
+def trusted(cls: type[R], values: dict[str, object]) -> R:
+    """A record from values matching built itself, every field given.
 
     What ``model_construct`` does without its per-field default handling: the
     values are already of the right types, and assessment builds hundreds of

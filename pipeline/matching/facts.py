@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from pipeline import errors
@@ -24,9 +26,12 @@ FACT_COLUMNS: tuple[str, ...] = tuple(NoteFact.model_fields)
 _MODIFIERS = ("negated", "historical", "hypothetical", "family", "uncertain")
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """One NOTE_NLP row, reduced to what assessment and evidence need."""
+class Fact(NamedTuple):
+    """One NOTE_NLP row, reduced to what assessment and evidence need.
+
+    A named tuple: an archive makes millions of these, and a tuple is built
+    several times faster than a frozen dataclass.
+    """
 
     note_id: str
     note_date: dt.date | None
@@ -84,21 +89,31 @@ def _date(value: object) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _column(frame: pd.DataFrame, name: str) -> list:
+def _mapped(column: pd.Series, convert: Callable[[object], object]) -> list:
+    """``convert`` applied once per distinct value (dates and units repeat a lot),
+    with every missing value as None."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    converted = np.empty(len(uniques) + 1, dtype=object)
+    converted[:-1] = [convert(v) for v in uniques]
+    converted[-1] = None  # code -1: missing
+    return converted[codes].tolist()
+
+
+def _optional(column: pd.Series) -> list:
     """A column as a Python list with every missing value as None."""
-    col = frame[name]
-    return col.astype(object).where(col.notna(), None).tolist()
+    return _mapped(column, lambda v: v)
 
 
-def _mapped(values: list, convert: Callable[[object], object]) -> list:
-    """``convert`` applied once per distinct value (dates and units repeat a lot)."""
-    cache: dict[object, object] = {}
-    out = []
-    for v in values:
-        if v not in cache:
-            cache[v] = convert(v)
-        out.append(cache[v])
-    return out
+def _strings(column: pd.Series) -> list[str]:
+    """A text column as str objects, one shared object per distinct value."""
+    return _optional(column.astype(str))
+
+
+def _numbers(column: pd.Series) -> list:
+    values = pd.to_numeric(column).to_numpy(dtype=float)
+    out = values.astype(object)
+    out[np.isnan(values)] = None
+    return out.tolist()
 
 
 def index_facts(facts: pd.DataFrame, as_of: dt.date) -> dict[str, PersonFacts]:
@@ -107,6 +122,7 @@ def index_facts(facts: pd.DataFrame, as_of: dt.date) -> dict[str, PersonFacts]:
     Screening "as of" a date must not see notes from its future; drug mentions
     in plan sections are dropped (intentions, not exposures). Units are put in
     their canonical spelling here, once, so comparisons later are plain lookups.
+    Column conversions are vectorised; the one loop over rows builds the facts.
     """
     missing = [c for c in FACT_COLUMNS if c not in facts.columns]
     if missing:
@@ -115,16 +131,13 @@ def index_facts(facts: pd.DataFrame, as_of: dt.date) -> dict[str, PersonFacts]:
     if facts.empty:
         return out
     rules = load_rules()
-    note_dates = _mapped(_column(facts, "note_date"), _date)
-    keep = [
-        not (d is not None and d > as_of)
-        and not (sec in rules.intent_sections and dom in rules.intent_domains)
-        for d, sec, dom in zip(
-            note_dates, facts["section"].tolist(), facts["domain"].tolist(), strict=True
-        )
-    ]
-    frame = facts[keep]
-    note_dates = [d for d, k in zip(note_dates, keep, strict=True) if k]
+    later = _mapped(
+        facts["note_date"], lambda v: (d := _date(v)) is not None and d > as_of
+    )
+    intent = facts["section"].isin(rules.intent_sections) & facts["domain"].isin(
+        rules.intent_domains
+    )
+    frame = facts[~(np.array(later, dtype=bool) | intent.to_numpy(dtype=bool))]
     # "HER2: positive" also counts as her2_positive; "HER2: negative" as its negation.
     statuses = {
         (spec.measure, value.lower()): (status, negative)
@@ -132,43 +145,41 @@ def index_facts(facts: pd.DataFrame, as_of: dt.date) -> dict[str, PersonFacts]:
         for negative, values in ((False, spec.values), (True, spec.negative_values))
         for value in values
     }
-    values = [
-        None if v is None else float(v) for v in _column(frame, "value_as_number")
+    person_ids = _strings(frame["person_id"])
+    concept_ids = _strings(frame["concept_id"])
+    value_strings = _optional(frame["value_as_string"])
+    found = [
+        None if v is None else statuses.get((cid, v.lower()))
+        for cid, v in zip(concept_ids, value_strings, strict=True)
     ]
-    rows = zip(
-        frame["person_id"].astype(str).tolist(),
-        frame["note_id"].astype(str).tolist(),
-        note_dates,
-        _column(frame, "section"),
+    facts_made = map(
+        Fact,
+        _strings(frame["note_id"]),
+        _mapped(frame["note_date"], _date),
+        _optional(frame["section"]),
         frame["offset"].astype(int).tolist(),
         frame["offset_end"].astype(int).tolist(),
-        frame["snippet"].astype(str).tolist(),
-        frame["lexical_variant"].astype(str).tolist(),
-        frame["concept_id"].astype(str).tolist(),
+        _strings(frame["snippet"]),
+        _strings(frame["lexical_variant"]),
+        concept_ids,
         *(frame[m].astype(bool).tolist() for m in _MODIFIERS),
-        values,
-        _column(frame, "value_as_string"),
-        _mapped(_column(frame, "unit"), _unit),
-        _mapped(_column(frame, "event_date"), _date),
-        strict=True,
+        _numbers(frame["value_as_number"]),
+        value_strings,
+        _mapped(frame["unit"], _unit),
+        _mapped(frame["event_date"], _date),
     )
-    notes_seen: dict[str, set[str]] = {}
-    for person_id, *fields in rows:
-        fact = Fact(*fields)
+    for person_id, fact, status in zip(person_ids, facts_made, found, strict=True):
         person = out.get(person_id)
         if person is None:
             person = out[person_id] = PersonFacts(person_id)
-            notes_seen[person_id] = set()
-        person.by_concept.setdefault(fact.concept_id, []).append(fact)
-        if fact.value_string is not None:
-            found = statuses.get((fact.concept_id, fact.value_string.lower()))
-            if found is not None:
-                status, negative = found
-                as_status = replace(fact, negated=True) if negative else fact
-                person.by_concept.setdefault(status, []).append(as_status)
-        notes_seen[person_id].add(fact.note_id)
-    for person_id, notes in notes_seen.items():
-        out[person_id].n_notes = len(notes)
+        by_concept = person.by_concept
+        by_concept.setdefault(fact.concept_id, []).append(fact)
+        if status is not None:
+            as_status = fact._replace(negated=True) if status[1] else fact
+            by_concept.setdefault(status[0], []).append(as_status)
+    notes = frame.groupby(frame["person_id"].astype(str))["note_id"].nunique()
+    for person_id, n_notes in notes.items():
+        out[person_id].n_notes = int(n_notes)
         out[person_id].concept_keys = frozenset(out[person_id].by_concept)
     return out
 

@@ -17,12 +17,15 @@ from pipeline.matching.assess import (
     Patient,
     assess,
     compile_trial,
+    trusted,
 )
 from pipeline.matching.facts import PersonFacts, index_facts
 from pipeline.matching.ranker import PatientRanker, features, load_ranker, score_rows
 from pipeline.matching.rules import load_rules
 from pipeline.matching.verdict import VERDICT_ORDER, deciding_criterion, verdict
 from pipeline.schema import CriterionAssessment, PatientMatch, Person, Sex, Trial
+
+BATCH = 4096  # patients indexed and scored at once: vectorised, yet bounded
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +92,50 @@ def match_trial(
     reports them). ``ranker="trained"`` uses the model under ``models/ranker/``
     when there is one; ``None`` forces the fallback score.
     """
+    matches = list(score_patients(trial, facts, persons, as_of, ranker))
+    matches.sort(key=lambda m: (VERDICT_ORDER[m.verdict], -m.score, m.person_id))
+    return matches
+
+
+def score_patients(
+    trial: Trial,
+    facts: pd.DataFrame,
+    persons: dict[str, Person],
+    as_of: dt.date,
+    ranker: PatientRanker | Literal["trained"] | None = "trained",
+) -> Iterator[PatientMatch]:
+    """Each patient with note facts, assessed, given a verdict and scored, by id.
+
+    The stream under :func:`match_trial` (which only orders it): patients are
+    indexed and scored in batches, so the ranker runs vectorised while a caller
+    that only counts or writes the matches never holds them all.
+    """
     compiled = compile_trial(trial)
+    model = load_ranker() if ranker == "trained" else ranker
+    top_ids = frozenset(c.id for c in compiled)
     with _acyclic():
-        indexed = index_facts(facts, as_of)
-        assessed = [
-            _assess_person(compiled, pf, persons.get(pid), as_of)
-            for pid, pf in sorted(indexed.items())
-        ]
-        return rank(trial, assessed, load_ranker() if ranker == "trained" else ranker)
+        for batch in _person_batches(facts):
+            indexed = index_facts(batch, as_of)
+            assessed = [
+                _assess_person(compiled, top_ids, indexed[pid], persons.get(pid), as_of)
+                for pid in sorted(indexed)
+            ]
+            yield from _scored(trial, assessed, model)
+
+
+def _person_batches(facts: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    """The facts of ``BATCH`` persons at a time, in person-id order.
+
+    Only one batch is indexed at a time, so the indexed facts of an archive are
+    never all in memory. A frame without persons is passed on whole for
+    :func:`index_facts` to check its columns.
+    """
+    if "person_id" not in facts.columns or facts.empty:
+        yield facts
+        return
+    codes, _ = pd.factorize(facts["person_id"].astype(str), sort=True)
+    for _, batch in facts.groupby(codes // BATCH, sort=True):
+        yield batch
 
 
 @contextmanager
@@ -106,45 +145,52 @@ def _acyclic() -> Iterator[None]:
     Scoring allocates millions of small objects that form no reference cycles
     (facts, parts, records); each automatic collection would re-scan all those
     still alive, a cost that grows with the archive. Reference counting still
-    frees them; the collector resumes afterwards.
+    frees them; the collector resumes when the stream is exhausted or closed.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        # What scoring left alive is results, held until the caller drops them
+        # (reference counting frees them then): keep the collector off them.
+        gc.freeze()
         if enabled:
             gc.enable()
 
 
 def _assess_person(
-    compiled: list[Compiled], pf: PersonFacts, person: Person | None, as_of: dt.date
+    compiled: list[Compiled],
+    top_ids: frozenset[str],
+    pf: PersonFacts,
+    person: Person | None,
+    as_of: dt.date,
 ) -> _Assessed:
     criteria = assess(compiled, pf, patient_of(pf, person, as_of))
-    top_ids = {c.id for c in compiled}
     return _Assessed(
         pf.person_id, criteria, [a for a in criteria if a.criterion_id in top_ids]
     )
 
 
-def rank(
+def _scored(
     trial: Trial, assessed: list[_Assessed], ranker: PatientRanker | None
 ) -> list[PatientMatch]:
-    """Verdicts, scores (batched through the ranker) and the final order."""
+    """Verdicts and scores (batched through the ranker), in the given order."""
     rows = np.array([features(a.top) for a in assessed], dtype=float)
     scores = score_rows(rows.reshape(len(assessed), -1), ranker)
-    matches = [
-        PatientMatch.model_construct(
-            person_id=a.person_id,
-            trial_id=trial.trial_id,
-            verdict=verdict(a.top),
-            score=round(float(s), 4),
-            criteria=a.criteria,
+    return [
+        trusted(
+            PatientMatch,
+            {
+                "person_id": a.person_id,
+                "trial_id": trial.trial_id,
+                "verdict": verdict(a.top),
+                "score": round(float(s), 4),
+                "criteria": a.criteria,
+            },
         )
         for a, s in zip(assessed, scores, strict=True)
     ]
-    matches.sort(key=lambda m: (VERDICT_ORDER[m.verdict], -m.score, m.person_id))
-    return matches
 
 
 def deciding(match: PatientMatch, trial: Trial) -> str | None:

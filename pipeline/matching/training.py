@@ -1,4 +1,4 @@
-"""Fit the patient ranker on labelled patient-trial pairs (``trialmatch train-ranker``).
+"""Fit the patient ranker on labelled patient-trial pairs (``trialmatch train ranker``).
 
 A pairs CSV has one row per labelled pair: ``trial`` (listing path), ``notes``
 and ``persons`` (archive paths), ``as_of`` (YYYY-MM-DD), ``person_id`` and
@@ -100,7 +100,7 @@ def train(path: Path, out: Path = MODEL_FILE) -> str:
         "cv_accuracy": round(float(accuracy), 3),
         "params": ranker.get_params(),
         "trained_from": str(path),
-        "command": "trialmatch train-ranker --pairs " + str(path),
+        "command": "trialmatch train ranker --pairs " + str(path),
     }
     out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
     return (

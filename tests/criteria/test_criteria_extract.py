@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.criteria import parse_criteria, parse_criterion
-from pipeline.criteria.extract import icd10cm_code, ner_available
+from pipeline.criteria.extract import criteria_nlp, icd10cm_code, ner_available
 from pipeline.criteria.normalise import normalise, to_source
 from pipeline.vocabulary import load_vocabulary
 
@@ -261,3 +261,31 @@ def test_any_criterion_text_parses_with_valid_offsets(text: str) -> None:
             assert text[window.start : window.end] == window.text
         for exception in c.exceptions:
             assert text[exception.start : exception.end] == exception.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Eastern Cooperative Oncology Group (ECOG) performance status 0-1",
+            [(36, "ECOG", "Eastern Cooperative Oncology Group")],
+        ),
+        ("ECOG performance status 0-1", []),
+        (
+            "Adequate creatinine clearance rate (CCRT) and CCRT ≥ 60 mL/min",
+            [(36, "CCRT", "clearance rate"), (46, "CCRT", "clearance rate")],
+        ),
+        ("HIV (positive serology)", []),
+        ("Creatinine clearance rate CCRT ≥ 60 mL/min", []),
+    ],
+)
+def test_abbreviations_schwartz_hearst(
+    text: str, expected: list[tuple[int, str, str]]
+) -> None:
+    # The detector only runs on texts with "("; the rest must still read as
+    # having no definitions.
+    doc = criteria_nlp()(text)
+    found = sorted(
+        (s.start_char, s.text, s._.long_form.text) for s in doc._.abbreviations
+    )
+    assert found == expected
