@@ -743,14 +743,21 @@ def diagnosis_dates(
         if when is None or between:
             out.append(f)
             continue
-        value = dataclasses.replace(
-            f.value or MeasuredValue(),
-            event_date=when,
-            date_text=phrase.group(0),
-            past=is_past(phrase, when, note_date),
-        )
-        out.append(dataclasses.replace(f, value=value))
+        out.append(_dated(f, phrase, when, note_date))
     return out
+
+
+def _dated(
+    f: Found, phrase: re.Match[str], when: dt.date | None, note_date: dt.date | None
+) -> Found:
+    """``f`` with the date ``phrase`` (resolved to ``when``) as its event date."""
+    value = dataclasses.replace(
+        f.value or MeasuredValue(),
+        event_date=when,
+        date_text=phrase.group(0),
+        past=is_past(phrase, when, note_date),
+    )
+    return dataclasses.replace(f, value=value)
 
 
 _TABLE_LINES = 20
@@ -806,14 +813,7 @@ def attach_dates(
         if best is None:
             out.append(f)
             continue
-        when = resolve(best, note_date)
-        value = dataclasses.replace(
-            f.value or MeasuredValue(),
-            event_date=when,
-            date_text=best.group(0),
-            past=is_past(best, when, note_date),
-        )
-        out.append(dataclasses.replace(f, value=value))
+        out.append(_dated(f, best, resolve(best, note_date), note_date))
     return out
 
 
