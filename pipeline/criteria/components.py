@@ -8,7 +8,8 @@ here are structural (numbers, units, spacing).
 
 * ``trialmatch_criteria_abbreviations``: scispaCy's AbbreviationDetector
   (Schwartz & Hearst 2003), run only on texts that can hold a definition.
-* ``trialmatch_criteria_concepts``: vocabulary terms (spaCy PhraseMatcher) into
+* ``trialmatch_criteria_concepts``: vocabulary terms and the lexicon's lay
+  phrases (spaCy PhraseMatcher) into
   ``doc.spans["tm_concepts"]``, label = concept id; abbreviations defined in
   the text (Schwartz & Hearst 2003, scispaCy's AbbreviationDetector) inherit
   the concept of their long form and vice versa; "warfarin, heparin, or their
@@ -22,20 +23,22 @@ here are structural (numbers, units, spacing).
 """
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import cast
 
 from scispacy.abbreviation import AbbreviationDetector
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
+from pipeline import errors
 from pipeline.criteria.rules import lexicon
 from pipeline.patterns import NUMBER, alternation
 from pipeline.schema import Comparator, Sex
 from pipeline.units import canonical_unit, convert
-from pipeline.vocabulary import Vocabulary, load_vocabulary
+from pipeline.vocabulary import Concept, Vocabulary, load_vocabulary
 
 CONCEPTS_KEY = "tm_concepts"
 # "0, 1 or 2": consecutive whole numbers offered as alternatives (ECOG, grades).
@@ -128,6 +131,19 @@ def plural(term: str) -> str:
     return term + "s"
 
 
+def concept_terms(vocabulary: Vocabulary) -> Iterator[tuple[str, Concept]]:
+    """Every (surface term, concept) pair: the vocabulary's terms, then the
+    lexicon's lay phrases (``lay_terms``), whose concept ids must exist."""
+    yield from vocabulary.terms()
+    for cid, phrases in lexicon().lay_terms.items():
+        if cid not in vocabulary:
+            raise errors.bad_resource(
+                "criteria_lexicon.json", f"lay_terms.{cid}: unknown concept id"
+            )
+        for phrase in phrases:
+            yield phrase, vocabulary[cid]
+
+
 def build_phrase_matchers(
     nlp: Language, vocabulary: Vocabulary
 ) -> tuple[PhraseMatcher, PhraseMatcher]:
@@ -135,7 +151,7 @@ def build_phrase_matchers(
     exact = PhraseMatcher(nlp.vocab, attr="ORTH")
     lower = PhraseMatcher(nlp.vocab, attr="LOWER")
     by_concept: dict[str, tuple[set[str], set[str]]] = {}
-    for term, concept in vocabulary.terms():
+    for term, concept in concept_terms(vocabulary):
         exact_terms, lower_terms = by_concept.setdefault(concept.id, (set(), set()))
         if _is_abbreviation(term):
             exact_terms.add(term)
@@ -237,6 +253,11 @@ class CriteriaAbbreviations:
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.detector = AbbreviationDetector(nlp)
+        # The detector adds one ORTH pattern per definition found to this
+        # matcher and removes it after the Doc; spaCy's default pattern
+        # validation (pydantic, per add) cost about a third of its time on
+        # Chia, and patterns built from token texts are always well formed.
+        self.detector.global_matcher = Matcher(nlp.vocab, validate=False)
 
     def __call__(self, doc: Doc) -> Doc:
         if "(" in annotations(doc).text:

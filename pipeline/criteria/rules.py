@@ -56,6 +56,10 @@ class Lexicon(_Strict):
     analog_terms: list[str]
     dipstick_values: dict[str, int]
     default_measure_for_unit: dict[str, str]
+    # Lay phrases for vocabulary concepts, by concept id ("fluid in both sides
+    # of the chest" -> pleural_effusion); checked against the vocabulary when
+    # the concept matcher is built.
+    lay_terms: dict[str, list[str]]
 
 
 @cache

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TypeVar
@@ -106,6 +107,9 @@ class Compiled:
     window_text: str | None
     female_only: bool
     male_only: bool
+    # Set when the criterion is about women of childbearing potential: the
+    # states that put a woman outside it ("postmenopausal").
+    not_childbearing: ConceptGroup | None
     current_only: bool
     unmapped: list[str]
     children: list[Compiled] = field(default_factory=list)
@@ -114,6 +118,9 @@ class Compiled:
         default_factory=dict
     )
     bare: dict[tuple[Status, str], CriterionAssessment] = field(default_factory=dict)
+    # Parts of a group or limit the patient's notes never mention, by what
+    # they then depend on (see :func:`_presence` and :func:`_check_limit`).
+    quiet: dict[tuple, Part] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -153,8 +160,10 @@ def _groups(
         cid = ent.concept_id
         if cid is None or cid in skip:
             continue
+        # The vocabulary's domain decides, not the tagger's: "HER2-positive"
+        # is a finding whether the NER calls it Measurement or Qualifier.
         domain = vocab[cid].domain if cid in vocab else ent.domain
-        if domain in rules.ignored_domains or ent.domain in rules.ignored_domains:
+        if domain in rules.ignored_domains:
             continue
         members = _members(vocab, cid)
         if cid in absent:
@@ -182,20 +191,28 @@ def _has_word(text: str, words: list[str]) -> bool:
     return any(f" {w} " in lowered for w in words)
 
 
-def _preceded_by(criterion: Criterion, triggers: list[str]) -> frozenset[str]:
-    """Concepts whose entity follows one of ``triggers`` within three words.
+def _preceded_by(
+    criterion: Criterion, triggers: list[str], words: int
+) -> frozenset[str]:
+    """Concepts whose mention follows one of ``triggers`` within ``words`` words.
 
-    "other primary malignancies" -> other; "unable to give informed consent"
-    -> absence. Only the few words before each entity count, so "other
-    non-malignant organs ... or cancers" does not make "cancers" other.
+    "other primary malignancies" -> other; "unable to give written informed
+    consent" -> absence. Only the few words before each entity count, so
+    "other non-malignant organs ... or cancers" does not make "cancers" other.
+    An entity that begins before its concept's term ("Refusal to sign the
+    consent") counts its own leading words too.
     """
+    vocab = load_vocabulary()
     out = set()
     for ent in criterion.entities:
         rel = ent.start - criterion.start
         if ent.concept_id is None or not 0 <= rel <= len(criterion.text):
             continue
-        before = criterion.text[:rel].split()[-3:]
-        if _has_word(" ".join(before), triggers):
+        before = criterion.text[:rel].split()[-words:]
+        lowered = ent.text.lower()
+        terms = vocab[ent.concept_id].terms if ent.concept_id in vocab else []
+        at = min((i for t in terms if (i := lowered.find(t.lower())) > 0), default=0)
+        if _has_word(" ".join([*before, ent.text[:at]]), triggers):
             out.add(ent.concept_id)
     return frozenset(out)
 
@@ -265,17 +282,21 @@ def compile_criterion(
     vocab = load_vocabulary()
     rules = load_rules()
     others = (
-        _preceded_by(criterion, rules.other_triggers)
+        _preceded_by(criterion, rules.other_triggers, 3)
         if criterion.kind == "exclusion"
         else frozenset()
     )
-    # A criterion negated as a whole ("No previous X") already asks for absence.
-    absent = (
-        frozenset()
-        if criterion.negated
-        else frozenset(e.concept_id for e in criterion.entities if e.negated)
-        | _preceded_by(criterion, rules.absence_triggers)
-    )
+    # An inclusion negated as a whole ("No previous X") is flipped when it is
+    # assessed; an exclusion negated as a whole ("No written consent") asks
+    # for the absence of what it names.
+    if criterion.negated and criterion.kind == "inclusion":
+        absent: frozenset[str] = frozenset()
+    elif criterion.negated:
+        absent = frozenset(e.concept_id for e in criterion.entities if e.concept_id)
+    else:
+        absent = frozenset(
+            e.concept_id for e in criterion.entities if e.negated
+        ) | _preceded_by(criterion, rules.absence_triggers, 5)
     # A duration after the study ("for 3 months after study is stopped") is
     # not a look-back window over the notes.
     lookback = [
@@ -355,6 +376,7 @@ def compile_criterion(
         current_only=window is None
         and _has_word(criterion.text, rules.current_triggers),
         female_only=bool(sexed) and sexed <= _sex_concepts("female"),
+        not_childbearing=_not_childbearing(vocab, named),
         male_only=bool(sexed) and sexed <= _sex_concepts("male"),
         children=[
             compile_criterion(c, window, trial_concepts, trial_named)
@@ -364,10 +386,27 @@ def compile_criterion(
     compiled.concepts = frozenset(
         named
         | limit_concepts
+        | (compiled.not_childbearing.concepts if compiled.not_childbearing else set())
         | {c for g in compiled.excluding for c in g.concepts}
         | {c for child in compiled.children for c in child.concepts}
     )
     return compiled
+
+
+def _not_childbearing(vocab: Vocabulary, named: set[str]) -> ConceptGroup | None:
+    """The group of states outside childbearing potential, for a criterion
+    that names childbearing potential ("Women of childbearing potential should
+    agree to contraception"); None for any other criterion."""
+    rules = load_rules()
+    if named.isdisjoint(rules.childbearing_concepts):
+        return None
+    cids = [c for c in rules.not_childbearing_concepts if c in vocab]
+    return ConceptGroup(
+        " or ".join(vocab[c].name for c in cids),
+        frozenset().union(*(_members(vocab, c) for c in cids)),
+        "Observation",
+        cids[0],
+    )
 
 
 @cache
@@ -419,9 +458,11 @@ class Part:
 
     status: Status
     sentence: str
-    evidence: list[Fact] = field(default_factory=list)
+    # Tuples by default: parts are never mutated, and a shared empty tuple
+    # spares a list per part (assessment makes tens of parts per patient).
+    evidence: Sequence[Fact] = ()
     possible: bool = False
-    absent: list[str] = field(default_factory=list)
+    absent: Sequence[str] = ()
     n_notes: int = 0
 
 
@@ -510,9 +551,20 @@ def _presence(
     as for "No previous X") and leaves it unknown in an exclusion.
     """
     if group.concepts.isdisjoint(pf.concept_keys):
-        part = Part("not_met", "", absent=[group.label], n_notes=pf.n_notes)
-    else:
-        part = _present(group, c, pf, as_of)
+        # Unmentioned: the part depends on the note count alone, and parts are
+        # never mutated, so one is shared by every patient with that count.
+        key = (id(group), pf.n_notes)
+        part = c.quiet.get(key)
+        if part is None:
+            part = c.quiet[key] = _absent_part(
+                group, c, Part("not_met", "", absent=[group.label], n_notes=pf.n_notes)
+            )
+        return part
+    return _absent_part(group, c, _present(group, c, pf, as_of))
+
+
+def _absent_part(group: ConceptGroup, c: Compiled, part: Part) -> Part:
+    """A presence part read for an absence group ("no informed consent")."""
     if not group.absent:
         return part
     if part.status in ("met", "not_met") and part.evidence:
@@ -667,6 +719,25 @@ def _check_limit(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> 
 
     ``met`` means the patient's value satisfies the constraint as written.
     """
+    if not lim.concepts.isdisjoint(pf.concept_keys):
+        return _limit_part(lim, c, pf, patient)
+    # Unmeasured: the part depends on the patient's sex, age and note count
+    # alone, so one is shared by every patient alike in these.
+    key = (
+        id(lim),
+        patient.sex,
+        patient.age_years,
+        patient.age_source,
+        patient.as_of,
+        pf.n_notes,
+    )
+    part = c.quiet.get(key)
+    if part is None:
+        part = c.quiet[key] = _limit_part(lim, c, pf, patient)
+    return part
+
+
+def _limit_part(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
     vc = lim.constraint
     if vc.sex is not None and patient.sex is not None and vc.sex != patient.sex:
         return Part(
@@ -684,17 +755,14 @@ def _check_limit(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> 
         )
     if lim.counted:
         return _count_limit(lim, pf)
-    if lim.concepts.isdisjoint(pf.concept_keys):
-        facts = []
-    else:
-        facts = [
-            f
-            for f in _facts_for(pf, lim.concepts)
-            if f.value is not None
-            and f.about_patient
-            and not f.negated
-            and _in_window(f, c, patient.as_of)
-        ]
+    facts = [
+        f
+        for f in _facts_for(pf, lim.concepts)
+        if f.value is not None
+        and f.about_patient
+        and not f.negated
+        and _in_window(f, c, patient.as_of)
+    ]
     if not facts:
         plural = "note" if pf.n_notes == 1 else "notes"
         return Part("unknown", f"no {lim.label} value in {pf.n_notes} {plural}")
@@ -819,6 +887,21 @@ def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
         return Part("not_applicable", "applies only to women; the patient is male")
     if patient.sex == "female" and c.male_only:
         return Part("not_applicable", "applies only to men; the patient is female")
+    if c.not_childbearing is not None:
+        if patient.sex == "male":
+            return Part(
+                "not_applicable",
+                "applies only to women of childbearing potential; the patient is male",
+            )
+        outside = _presence(c.not_childbearing, c, pf, patient.as_of)
+        if outside.status == "met":
+            fact = outside.evidence[0]
+            return Part(
+                "not_applicable",
+                "applies only to women of childbearing potential; the patient is "
+                f"{fact.lexical_variant.lower()} (note of {_d(fact.note_date)})",
+                outside.evidence,
+            )
     presence = [_presence(g, c, pf, patient.as_of) for g in c.groups]
     limits = [_check_limit(lim, c, pf, patient) for lim in c.limits]
     if not presence and not limits and not c.excluding:
@@ -914,25 +997,33 @@ def _sentence(text: str) -> str:
     return text if text.endswith(".") else text + "."
 
 
-def _record(c: Compiled, part: Part) -> CriterionAssessment:
+def _record(c: Compiled, part: Part, pf: PersonFacts) -> CriterionAssessment:
     if part.evidence:
-        return _new_record(c, part)
+        return _new_record(c, part, pf)
     # Without evidence a record is its status and rationale alone: built once
     # per criterion and shared by every patient it describes.
     key = (part.status, part.sentence)
     record = c.bare.get(key)
     if record is None:
-        record = c.bare[key] = _new_record(c, part)
+        record = c.bare[key] = _new_record(c, part, pf)
     return record
 
 
-def _new_record(c: Compiled, part: Part) -> CriterionAssessment:
-    seen: set[tuple[str, int]] = set()
+def _new_record(c: Compiled, part: Part, pf: PersonFacts) -> CriterionAssessment:
+    # One evidence item per mention (note, offset), the first fact standing for it.
+    facts = part.evidence
+    if len(facts) > 1:
+        unique: dict[tuple[str, int], Fact] = {}
+        for f in facts:
+            unique.setdefault((f.note_id, f.start), f)
+        facts = list(unique.values())
+    built = pf.evidence
     evidence = []
-    for f in part.evidence:
-        if (f.note_id, f.start) not in seen:
-            seen.add((f.note_id, f.start))
-            evidence.append(_evidence(f))
+    for f in facts:
+        record = built.get(id(f))
+        if record is None:
+            record = built[id(f)] = _evidence(f)
+        evidence.append(record)
     return trusted(
         CriterionAssessment,
         {
@@ -947,6 +1038,13 @@ def _new_record(c: Compiled, part: Part) -> CriterionAssessment:
 
 
 R = TypeVar("R", bound=BaseModel)
+# BaseModel's slots, set through their descriptors: BaseModel.__setattr__
+# validates, and object.__setattr__ looks each name up again.
+_SLOTS = tuple(
+    vars(BaseModel)[name].__set__
+    for name in ("__pydantic_extra__", "__pydantic_private__")
+)
+_FIELDS_SET = vars(BaseModel)["__pydantic_fields_set__"].__set__
 
 
 def trusted(cls: type[R], values: dict[str, object]) -> R:
@@ -958,9 +1056,9 @@ def trusted(cls: type[R], values: dict[str, object]) -> R:
     """
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
+    _FIELDS_SET(obj, set(values))
+    for set_slot in _SLOTS:
+        set_slot(obj, None)
     return obj
 
 
@@ -1006,7 +1104,7 @@ def _assess_fresh(
         )
     else:
         part = _leaf(c, pf, patient)
-    out[slot] = _record(c, part)
+    out[slot] = _record(c, part, pf)
     return part
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from pipeline import errors
 from pipeline.matching.rules import load_rules
-from pipeline.schema import NoteFact
+from pipeline.schema import Evidence, NoteFact
 from pipeline.units import canonical_unit
 
 FACT_COLUMNS: tuple[str, ...] = tuple(NoteFact.model_fields)
@@ -75,6 +75,9 @@ class PersonFacts:
     by_concept: dict[str, list[Fact]] = field(default_factory=dict)
     n_notes: int = 0
     concept_keys: frozenset[str] = frozenset()
+    # Evidence records already built from these facts, by id(fact): a parent
+    # criterion shows the evidence of its deciding sub-criterion again.
+    evidence: dict[int, Evidence] = field(default_factory=dict)
 
 
 def _date(value: object) -> dt.date | None:
@@ -94,7 +97,8 @@ def _mapped(column: pd.Series, convert: Callable[[object], object]) -> list:
     with every missing value as None."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     converted = np.empty(len(uniques) + 1, dtype=object)
-    converted[:-1] = [convert(v) for v in uniques]
+    # To plain objects first: iterating an Arrow-backed array is per-element slow.
+    converted[:-1] = [convert(v) for v in np.asarray(uniques, dtype=object)]
     converted[-1] = None  # code -1: missing
     return converted[codes].tolist()
 

@@ -112,12 +112,12 @@ def score_patients(
     """
     compiled = compile_trial(trial)
     model = load_ranker() if ranker == "trained" else ranker
-    top_ids = frozenset(c.id for c in compiled)
+    top = _top_slots(compiled)
     with _acyclic():
         for batch in _person_batches(facts):
             indexed = index_facts(batch, as_of)
             assessed = [
-                _assess_person(compiled, top_ids, indexed[pid], persons.get(pid), as_of)
+                _assess_person(compiled, top, indexed[pid], persons.get(pid), as_of)
                 for pid in sorted(indexed)
             ]
             yield from _scored(trial, assessed, model)
@@ -159,17 +159,31 @@ def _acyclic() -> Iterator[None]:
             gc.enable()
 
 
+def _top_slots(compiled: list[Compiled]) -> list[int]:
+    """Where :func:`assess` puts the top-level criteria in its depth-first list.
+
+    Every criterion has one record, so the positions are fixed by the trial.
+    """
+
+    def size(c: Compiled) -> int:
+        return 1 + sum(size(child) for child in c.children)
+
+    slots, at = [], 0
+    for c in compiled:
+        slots.append(at)
+        at += size(c)
+    return slots
+
+
 def _assess_person(
     compiled: list[Compiled],
-    top_ids: frozenset[str],
+    top: list[int],
     pf: PersonFacts,
     person: Person | None,
     as_of: dt.date,
 ) -> _Assessed:
     criteria = assess(compiled, pf, patient_of(pf, person, as_of))
-    return _Assessed(
-        pf.person_id, criteria, [a for a in criteria if a.criterion_id in top_ids]
-    )
+    return _Assessed(pf.person_id, criteria, [criteria[i] for i in top])
 
 
 def _scored(

@@ -26,6 +26,10 @@ class MatchingRules(BaseModel):
 
     female_only_concepts: list[str]
     male_only_concepts: list[str]
+    # A criterion naming one of these applies only to women who can become
+    # pregnant: not to men, nor to women with an affirmed not_childbearing one.
+    childbearing_concepts: list[str]
+    not_childbearing_concepts: list[str]
     ignored_domains: list[str]
     primary_domains: list[str]
     qualifier_domains: list[str]

@@ -6,6 +6,12 @@ summary (notes stage), assess, and map our status to TrialGPT's labels
 (:data:`LABELS`). The split is held out BY PATIENT: a patient is in ``test``
 when the first byte of SHA-256(patient_id) is below :data:`TEST_BYTE`
 (about a third of patients), so no patient's sentences inform both sides.
+
+When ``models/trialgpt_labels/`` holds a trained :class:`LabelModel`
+(:mod:`pipeline.matching.label_model`, fitted on the train part only by
+:func:`train_label_model`), its reading of our assessment is the prediction and
+the rules' own labels are reported beside it; on ``train`` and ``all`` those
+figures are in-sample, only ``test`` is held out.
 """
 
 from __future__ import annotations
@@ -17,14 +23,24 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import joblib
+import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
+from sklearn.model_selection import LeaveOneGroupOut, cross_val_predict
 
 from pipeline import errors
 from pipeline.matching.assess import Patient, assess, compile_criterion
-from pipeline.matching.facts import index_facts
+from pipeline.matching.facts import PersonFacts, index_facts
+from pipeline.matching.label_model import (
+    FEATURES,
+    MODEL_FILE,
+    LabelModel,
+    judgement_features,
+    summary_sentences,
+)
 from pipeline.matching.match import patient_of
-from pipeline.schema import Criterion, NoteFact
+from pipeline.schema import Criterion, CriterionAssessment, NoteFact
 
 LABELS: dict[str, dict[str, str]] = {
     "inclusion": {
@@ -68,6 +84,7 @@ class TrialGPTResult:
     gold: list[str]
     predicted: list[str]
     patients: int
+    rules: list[str] | None = None
 
     @property
     def baseline(self) -> list[str]:
@@ -97,12 +114,33 @@ def load_rows(path: Path, split: str) -> list[dict]:
     return [r for r in rows if in_test(r["patient_id"]) == (split == "test")]
 
 
-def evaluate(path: Path, split: str = "all") -> TrialGPTResult:
-    """Assess every (summary, criterion) row of ``split``; labels side by side."""
+@dataclass
+class Judgement:
+    """One row of the file assessed by the rules, with what the label model reads."""
+
+    kind: str
+    gold: str
+    patient_id: str
+    assessment: CriterionAssessment
+    sentences: list[str]
+
+    @property
+    def rule_label(self) -> str:
+        """The rule-based status mapped to TrialGPT's label."""
+        return LABELS[self.kind][self.assessment.status]
+
+    def features(self) -> list[float]:
+        """The label model's feature row (:func:`judgement_features`)."""
+        return judgement_features(
+            self.kind, self.assessment.text, self.assessment.status, self.sentences
+        )
+
+
+def judgements(rows: list[dict]) -> list[Judgement]:
+    """Assess every (summary, criterion) row with the rules."""
     from pipeline.criteria import parse_criteria
     from pipeline.notes import facts_from_text
 
-    rows = load_rows(path, split)
     parsed: dict[int, Criterion] = {}
     for kind in LABELS:
         index = [i for i, r in enumerate(rows) if r["criterion_type"] == kind]
@@ -110,30 +148,119 @@ def evaluate(path: Path, split: str = "all") -> TrialGPTResult:
         texts = [rows[i]["criterion_text"] or "" for i in index]
         ids = [f"{kind[:3]}-{i}" for i in index]
         parsed.update(zip(index, parse_criteria(texts, kind, ids), strict=True))
-    facts_by_patient: dict[str, list[NoteFact]] = {}
-    gold, predicted, kinds = [], [], []
+    people: dict[str, tuple[PersonFacts | None, Patient | None]] = {}
+    out = []
     for i, row in enumerate(rows):
         pid = row["patient_id"]
-        if pid not in facts_by_patient:
-            facts_by_patient[pid] = facts_from_text(
+        if pid not in people:
+            facts = facts_from_text(
                 row["note"], note_id=pid, person_id=pid, note_date=SUMMARY_DATE
             )
-        frame = pd.DataFrame(
-            [f.model_dump() for f in facts_by_patient[pid]],
-            columns=list(NoteFact.model_fields),
-        )
-        pf = index_facts(frame, SUMMARY_DATE).get(pid)
-        kind = row["criterion_type"]
+            frame = pd.DataFrame(
+                [f.model_dump() for f in facts], columns=list(NoteFact.model_fields)
+            )
+            pf = index_facts(frame, SUMMARY_DATE).get(pid)
+            people[pid] = (
+                pf,
+                None if pf is None else patient_of(pf, None, SUMMARY_DATE),
+            )
+        pf, patient = people[pid]
         criterion = parsed[i]
-        if pf is None:
-            status = "unknown"
+        compiled = compile_criterion(criterion)
+        if pf is None or patient is None:
+            assessment = CriterionAssessment(
+                criterion_id=criterion.id,
+                kind=criterion.kind,
+                text=criterion.text,
+                status="unknown",
+                rationale="No fact was extracted from the summary.",
+            )
         else:
-            patient: Patient = patient_of(pf, None, SUMMARY_DATE)
-            status = assess([compile_criterion(criterion)], pf, patient)[0].status
-        kinds.append(kind)
-        gold.append(row["expert_eligibility"])
-        predicted.append(LABELS[kind][status])
-    return TrialGPTResult(split, kinds, gold, predicted, len(facts_by_patient))
+            assessment = assess([compiled], pf, patient)[0]
+        out.append(
+            Judgement(
+                row["criterion_type"],
+                row["expert_eligibility"],
+                pid,
+                assessment,
+                summary_sentences(row["note"]),
+            )
+        )
+    return out
+
+
+def evaluate(
+    path: Path, split: str = "all", model: LabelModel | None = None
+) -> TrialGPTResult:
+    """Assess every row of ``split``; labels side by side.
+
+    With a ``model`` its labels are the prediction and the rules' own labels
+    are kept for comparison; without one the rules' labels are the prediction.
+    """
+    rows = load_rows(path, split)
+    judged = judgements(rows)
+    rules = [j.rule_label for j in judged]
+    predicted = rules
+    if model is not None:
+        X = np.array([j.features() for j in judged], dtype=float)
+        predicted = _labels(judged, model.predict(X))
+    return TrialGPTResult(
+        split,
+        [j.kind for j in judged],
+        [j.gold for j in judged],
+        predicted,
+        len({j.patient_id for j in judged}),
+        rules if model is not None else None,
+    )
+
+
+def _statuses(judged: list[Judgement]) -> np.ndarray:
+    status_of = {k: {label: st for st, label in m.items()} for k, m in LABELS.items()}
+    return np.array([status_of[j.kind][j.gold] for j in judged], dtype=object)
+
+
+def _labels(judged: list[Judgement], statuses: np.ndarray) -> list[str]:
+    return [LABELS[j.kind][st] for j, st in zip(judged, statuses, strict=True)]
+
+
+def train_label_model(path: Path, out: Path = MODEL_FILE) -> str:
+    """Fit :class:`LabelModel` on the TRAIN part only, save it, and say how it did.
+
+    Cross-validation leaves one patient out at a time, so no patient's
+    sentences inform the model that judges them; the test part is never read.
+    """
+    judged = judgements(load_rows(path, "train"))
+    X = np.array([j.features() for j in judged], dtype=float)
+    y = _statuses(judged)
+    groups = [j.patient_id for j in judged]
+    gold = [j.gold for j in judged]
+    cv_pred = cross_val_predict(
+        LabelModel(), X, y, groups=groups, cv=LeaveOneGroupOut()
+    )
+    rule_acc, rule_f1 = scores(gold, [j.rule_label for j in judged])
+    cv_acc, cv_f1 = scores(gold, _labels(judged, cv_pred))
+    model = LabelModel().fit(X, y)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, out)
+    meta = {
+        "features": list(FEATURES),
+        "judgements": len(y),
+        "patients": len(set(groups)),
+        "cv": "leave one patient out, train part only",
+        "cv_accuracy": round(cv_acc, 3),
+        "cv_macro_f1": round(cv_f1, 3),
+        "rules_accuracy": round(rule_acc, 3),
+        "rules_macro_f1": round(rule_f1, 3),
+        "params": model.get_params(),
+        "trained_from": path.name,
+        "command": "trialmatch train trialgpt-labels --annotations " + str(path),
+    }
+    out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+    return (
+        f"trialgpt labels: {len(y)} train judgements, {len(set(groups))} patients; "
+        f"leave-one-patient-out accuracy {cv_acc:.3f} macro_f1 {cv_f1:.3f} "
+        f"(rules alone {rule_acc:.3f} / {rule_f1:.3f}); saved {out}"
+    )
 
 
 def scores(gold: list[str], predicted: list[str]) -> tuple[float, float]:
@@ -173,6 +300,12 @@ def format_report(result: TrialGPTResult) -> str:
         f"baseline (not excluded / not enough information): accuracy={base_acc:.3f} "
         f"macro_f1={base_f1:.3f}"
     )
+    if result.rules is not None:
+        rule_acc, rule_f1 = scores(result.gold, result.rules)
+        lines.append(
+            f"rules alone (without {MODEL_FILE.parent.name}): "
+            f"accuracy={rule_acc:.3f} macro_f1={rule_f1:.3f}"
+        )
     acc, macro = scores(result.gold, result.predicted)
     lines.append(
         f"trialgpt: accuracy={acc:.3f} macro_f1={macro:.3f} n={len(result.gold)}"

@@ -6,9 +6,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.criteria import parse_criteria, parse_criterion
-from pipeline.criteria.extract import criteria_nlp, icd10cm_code, ner_available
+from pipeline.criteria import components, parse_criteria, parse_criterion
+from pipeline.criteria.extract import (
+    RULE_PIPES,
+    _make_doc,
+    _read,
+    criteria_nlp,
+    icd10cm_code,
+    ner_available,
+)
 from pipeline.criteria.normalise import normalise, to_source
+from pipeline.criteria.rules import lexicon
+from pipeline.errors import TrialmatchError
 from pipeline.vocabulary import load_vocabulary
 
 V = tuple[str, str, float, float | None, str | None, str | None]
@@ -193,6 +202,83 @@ def test_abbreviation_defined_in_text_takes_the_long_form_concept() -> None:
     assert [(v.measure, v.value) for v in criterion.values] == [
         ("creatinine_clearance", 60.0)
     ]
+
+
+def _concepts_with_entities(text: str, forced: list[tuple[str, str]]) -> set[str]:
+    """Concept ids of ``text`` when the NER's entities are exactly ``forced``
+    ((word, label) pairs), whatever the trained model would say."""
+    nlp = criteria_nlp()
+    normalised, index = normalise(text)
+    doc = _make_doc(nlp, normalised)
+    spans = []
+    for word, label in forced:
+        start = normalised.index(word)
+        spans.append(doc.char_span(start, start + len(word), label=label))
+    doc.ents = spans
+    for name, component in nlp.pipeline:
+        if name in RULE_PIPES:
+            doc = component(doc)
+    return {e.concept_id for e in _read(doc, index, 0, text).entities} - {None}
+
+
+@pytest.mark.parametrize(
+    ("text", "person", "concept"),
+    [
+        (
+            "Women of childbearing potential should agree to use contraception",
+            "Women",
+            "childbearing_potential",
+        ),
+        (
+            "Men and women of childbearing potential must use contraception",
+            "women",
+            "childbearing_potential",
+        ),
+        (
+            "Postmenopausal women are eligible",
+            "Postmenopausal women",
+            "postmenopausal",
+        ),
+    ],
+)
+def test_concepts_do_not_hinge_on_a_person_tag(
+    text: str, person: str, concept: str
+) -> None:
+    untagged = _concepts_with_entities(text, [])
+    as_person = _concepts_with_entities(text, [(person, "Person")])
+    as_condition = _concepts_with_entities(text, [(person, "Condition")])
+    assert concept in untagged
+    assert untagged == as_person == as_condition
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        (
+            "A moderate amount of fluid in both sides of the chest, or has caused "
+            "respiratory dysfunction",
+            "pleural_effusion",
+        ),
+        ("A large amount of fluid in one side of the chest", "pleural_effusion"),
+        ("Known fluid around the lungs requiring drainage", "pleural_effusion"),
+        ("Fluid in the abdomen requiring repeated paracentesis", "ascites"),
+        ("History of a blood clot in the lung within 6 months", "pulmonary_embolism"),
+        ("Blood clots in the past 3 months", "thrombosis"),
+    ],
+)
+def test_lay_phrases_name_their_concept(text: str, concept: str) -> None:
+    parsed = parse_criterion(text, "exclusion")
+    assert concept in {e.concept_id for e in parsed.entities}
+    assert concept in _concepts_with_entities(text, [])
+
+
+def test_lay_terms_must_name_vocabulary_concepts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bad = lexicon().model_copy(update={"lay_terms": {"no_such_concept": ["x y"]}})
+    monkeypatch.setattr(components, "lexicon", lambda: bad)
+    with pytest.raises(TrialmatchError, match=r"lay_terms\.no_such_concept"):
+        list(components.concept_terms(load_vocabulary()))
 
 
 @pytest.mark.parametrize(

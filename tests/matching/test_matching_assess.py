@@ -8,7 +8,7 @@ import pytest
 from matching_builders import AS_OF, allowance, crit, ent, fact, frame, limit, window
 
 from pipeline.matching.assess import Patient, assess, compile_criterion
-from pipeline.matching.facts import index_facts
+from pipeline.matching.facts import PersonFacts, index_facts
 from pipeline.schema import Criterion, NoteFact
 
 D = dt.date
@@ -18,8 +18,6 @@ def run(criterion: Criterion, *facts: NoteFact, sex: str | None = "male", age=60
     df = frame(*facts) if facts else frame(fact("hemoglobin", person_id="other"))
     pf = index_facts(df, AS_OF).get("p1")
     if pf is None:
-        from pipeline.matching.facts import PersonFacts
-
         pf = PersonFacts("p1", n_notes=1)
     return assess([compile_criterion(criterion)], pf, Patient("p1", sex, age, AS_OF))
 
@@ -218,6 +216,28 @@ PREGNANCY = crit(
 )
 def test_pregnancy(sex: str, facts: list[NoteFact], status: str) -> None:
     assert run(PREGNANCY, *facts, sex=sex)[0].status == status
+
+
+WOCBP = crit(
+    "inc-8.1",
+    kind="inclusion",
+    text="Women of childbearing potential should agree to use contraception",
+    entities=[ent("childbearing_potential"), ent("contraception")],
+)
+
+
+@pytest.mark.parametrize(
+    ("sex", "facts", "status"),
+    [
+        ("male", [], "not_applicable"),
+        ("female", [fact("postmenopausal", text="Postmenopausal")], "not_applicable"),
+        # A negated state does not put her outside: "not postmenopausal".
+        ("female", [fact("postmenopausal", negated=True)], "unknown"),
+        ("female", [], "unknown"),
+    ],
+)
+def test_childbearing_potential(sex: str, facts: list[NoteFact], status: str) -> None:
+    assert run(WOCBP, *facts, sex=sex)[0].status == status
 
 
 NAIVE = crit(
@@ -443,3 +463,34 @@ def test_negated_criterion_with_negated_entities_is_not_a_double_negation() -> N
     )
     negated = fact("chemotherapy", negated=True, text="no prior chemotherapy")
     assert run(naive, negated)[0].status == "met"
+
+
+AGE_AND_QT = crit(
+    "exc-q",
+    text="aged 75 or over, or QT interval > 450ms in men and > 470ms in women",
+    combine="any",
+    sub_criteria=[
+        crit("exc-q.1", values=[limit("age", ">=", 75, "years")]),
+        QT,
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    "patients",
+    [
+        [("male", 80), ("female", 80), (None, 80), ("male", 40)],
+        [(None, None), ("female", 40), ("female", 90), ("male", None)],
+    ],
+    ids=["by-sex", "by-age"],
+)
+def test_one_compiled_criterion_serves_patients_alike_and_unalike(patients) -> None:
+    """Parts of unmentioned concepts are shared between patients alike in sex,
+    age and note count; a patient's assessment must not depend on who came first."""
+    compiled = compile_criterion(AGE_AND_QT)
+    for sex, age in patients:
+        pf = PersonFacts("p1", n_notes=2)
+        patient = Patient("p1", sex, age, AS_OF)
+        shared = assess([compiled], pf, patient)
+        alone = assess([compile_criterion(AGE_AND_QT)], pf, patient)
+        assert [a.to_json() for a in shared] == [a.to_json() for a in alone]

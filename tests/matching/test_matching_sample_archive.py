@@ -24,10 +24,7 @@ GOLD = {
     row["person_id"]: (row["verdict"], row["deciding_criterion_id"] or None)
     for row in csv.DictReader((ARCHIVE / "gold.csv").open(encoding="utf-8"))
 }
-KNOWN_FAILURES = {
-    "P035": "criteria stage finds no entity in exc-12 ('a moderate amount of fluid "
-    "in both sides of the chest'), so the pleural effusion cannot be matched",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from pipeline.matching.trialgpt import (
     TrialGPTResult,
     format_report,
     in_test,
+    judgements,
     load_rows,
     scores,
 )
@@ -87,3 +88,33 @@ def test_bench_facts_are_note_nlp_shaped_and_matchable() -> None:
     matches = match_trial(TRIAL, facts, {}, AS_OF, ranker=None)
     assert len(matches) == 50
     assert json.loads(matches[0].to_json())["trial_id"] == "NCT-TEST"
+
+
+CONSENTED = "0. A 60-year-old man with COPD. 1. He signed informed consent."
+SILENT = "0. A 60-year-old man with COPD."
+
+
+@pytest.mark.parametrize(
+    ("criterion", "note", "status"),
+    [
+        # Regressions from the train part: a consent exclusion met by consent.
+        ("Unwilling or unable to give written informed consent", CONSENTED, "not_met"),
+        ("Refusal to sign the consent", CONSENTED, "not_met"),
+        ("No written consent", CONSENTED, "not_met"),
+        ("Signed informed consent", CONSENTED, "met"),
+        # Silence does not exclude (closed world for exclusions).
+        ("Unwilling or unable to give written informed consent", SILENT, "not_met"),
+    ],
+)
+def test_an_exclusion_asking_for_absence(
+    criterion: str, note: str, status: str
+) -> None:
+    kind = "inclusion" if criterion.startswith("Signed") else "exclusion"
+    row = {
+        "patient_id": "p",
+        "note": note,
+        "criterion_type": kind,
+        "criterion_text": criterion,
+        "expert_eligibility": "not enough information",
+    }
+    assert judgements([row])[0].assessment.status == status

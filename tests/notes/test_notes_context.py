@@ -55,6 +55,8 @@ CASES = [
     ("Rule out myocardial infarction.", "myocardial infarction", UNC),
     ("Findings are concerning for lymphoma.", "lymphoma", UNC),
     ("Questionable infiltrate at the left base.", "infiltrate", UNC),
+    ("Cannot exclude bleeding from his known gastric cancer.", "bleeding", UNC),
+    ("Cannot exclude bleeding from his known gastric cancer.", "gastric cancer", NONE),
     # hypothetical
     ("Return if chest pain develops.", "chest pain", HYPO),
     ("Should he develop fever, call the clinic.", "fever", HYPO),
@@ -69,6 +71,14 @@ CASES = [
     ("We will start capecitabine next week.", "capecitabine", HYPO),
     ("She is a candidate for hepatectomy.", "hepatectomy", HYPO),
     ("Plan: continue metoprolol.", "metoprolol", NONE),
+    ("Plan: CAPOX plus nivolumab pending consent.", "CAPOX", HYPO),
+    # the reason for a referral is not hypothetical (a dropped "refer for" trigger)
+    (
+        "Referred for newly diagnosed gastric adenocarcinoma.",
+        "gastric adenocarcinoma",
+        NONE,
+    ),
+    ("Hernia repair was performed after informed consent.", "Hernia repair", NONE),
     ("She is chemotherapy-naive.", "chemotherapy", NEG),
     # historical
     ("History of stroke in 2015.", "stroke", HIST),

@@ -111,6 +111,24 @@ def test_facts_from_text() -> None:
     assert json.loads(facts[0].to_json())["person_id"] == "P"
 
 
+@pytest.mark.parametrize(
+    ("text", "word", "concept"),
+    [
+        # A regression: "Nursing Home" used to be read as lactation.
+        (
+            "Discharged to a nursing home in 2024.",
+            "nursing home",
+            "nursing_home_residence",
+        ),
+        ("Nursing Home resident.", "Nursing Home resident", "nursing_home_residence"),
+        ("She is nursing her 3-month-old infant.", "nursing", "lactation"),
+    ],
+)
+def test_concept_of_a_phrase(text: str, word: str, concept: str) -> None:
+    by_text = {f.lexical_variant: f.concept_id for f in facts_from_text(text)}
+    assert by_text[word] == concept
+
+
 def test_no_notes_gives_an_empty_typed_frame() -> None:
     empty = pd.DataFrame(columns=["note_id", "person_id", "note_date", "note_text"])
     facts = extract_facts(empty)
