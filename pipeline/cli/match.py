@@ -1,5 +1,5 @@
 """Commands of the match stage: ``match``, ``eval trialgpt``, ``bench match``,
-``train ranker``, ``train trialgpt-labels``."""
+``train ranker``."""
 
 from __future__ import annotations
 
@@ -49,16 +49,11 @@ def eval_trialgpt(
         Path, typer.Option(help="TrialGPT criterion-level JSON file.")
     ] = Path("../shared/data/trialgpt-criterion-dev.json"),
     split: Annotated[str, typer.Option(help="all, test or train.")] = "test",
-    rules_only: Annotated[
-        bool, typer.Option("--rules-only", help="Ignore the trained label model.")
-    ] = False,
 ) -> None:
     """Criterion-level agreement with TrialGPT's expert labels."""
-    from pipeline.matching.label_model import load_label_model
     from pipeline.matching.trialgpt import evaluate, format_report
 
-    model = None if rules_only else load_label_model()
-    typer.echo(format_report(evaluate(annotations, split, model)))
+    typer.echo(format_report(evaluate(annotations, split)))
 
 
 @bench_app.command("match")
@@ -84,15 +79,3 @@ def train_ranker(
     from pipeline.matching.training import train
 
     typer.echo(train(pairs))
-
-
-@train_app.command("trialgpt-labels")
-def train_trialgpt_labels(
-    annotations: Annotated[
-        Path, typer.Option(help="TrialGPT criterion-level JSON file.")
-    ] = Path("../shared/data/trialgpt-criterion-dev.json"),
-) -> None:
-    """Fit the label model of `eval trialgpt` on the file's train part."""
-    from pipeline.matching.trialgpt import train_label_model
-
-    typer.echo(train_label_model(annotations))

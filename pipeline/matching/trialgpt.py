@@ -6,12 +6,6 @@ summary (notes stage), assess, and map our status to TrialGPT's labels
 (:data:`LABELS`). The split is held out BY PATIENT: a patient is in ``test``
 when the first byte of SHA-256(patient_id) is below :data:`TEST_BYTE`
 (about a third of patients), so no patient's sentences inform both sides.
-
-When ``models/trialgpt_labels/`` holds a trained :class:`LabelModel`
-(:mod:`pipeline.matching.label_model`, fitted on the train part only by
-:func:`train_label_model`), its reading of our assessment is the prediction and
-the rules' own labels are reported beside it; on ``train`` and ``all`` those
-figures are in-sample, only ``test`` is held out.
 """
 
 from __future__ import annotations
@@ -23,22 +17,12 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import joblib
-import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
-from sklearn.model_selection import LeaveOneGroupOut, cross_val_predict
 
 from pipeline import errors
 from pipeline.matching.assess import Patient, assess, compile_criterion
 from pipeline.matching.facts import PersonFacts, index_facts
-from pipeline.matching.label_model import (
-    FEATURES,
-    MODEL_FILE,
-    LabelModel,
-    judgement_features,
-    summary_sentences,
-)
 from pipeline.matching.match import patient_of
 from pipeline.schema import Criterion, CriterionAssessment, NoteFact
 
@@ -84,7 +68,6 @@ class TrialGPTResult:
     gold: list[str]
     predicted: list[str]
     patients: int
-    rules: list[str] | None = None
 
     @property
     def baseline(self) -> list[str]:
@@ -116,24 +99,17 @@ def load_rows(path: Path, split: str) -> list[dict]:
 
 @dataclass
 class Judgement:
-    """One row of the file assessed by the rules, with what the label model reads."""
+    """One row of the file assessed by the rules."""
 
     kind: str
     gold: str
     patient_id: str
     assessment: CriterionAssessment
-    sentences: list[str]
 
     @property
-    def rule_label(self) -> str:
+    def label(self) -> str:
         """The rule-based status mapped to TrialGPT's label."""
         return LABELS[self.kind][self.assessment.status]
-
-    def features(self) -> list[float]:
-        """The label model's feature row (:func:`judgement_features`)."""
-        return judgement_features(
-            self.kind, self.assessment.text, self.assessment.status, self.sentences
-        )
 
 
 def judgements(rows: list[dict]) -> list[Judgement]:
@@ -183,83 +159,20 @@ def judgements(rows: list[dict]) -> list[Judgement]:
                 row["expert_eligibility"],
                 pid,
                 assessment,
-                summary_sentences(row["note"]),
             )
         )
     return out
 
 
-def evaluate(
-    path: Path, split: str = "all", model: LabelModel | None = None
-) -> TrialGPTResult:
-    """Assess every row of ``split``; labels side by side.
-
-    With a ``model`` its labels are the prediction and the rules' own labels
-    are kept for comparison; without one the rules' labels are the prediction.
-    """
-    rows = load_rows(path, split)
-    judged = judgements(rows)
-    rules = [j.rule_label for j in judged]
-    predicted = rules
-    if model is not None:
-        X = np.array([j.features() for j in judged], dtype=float)
-        predicted = _labels(judged, model.predict(X))
+def evaluate(path: Path, split: str = "all") -> TrialGPTResult:
+    """Assess every (summary, criterion) row of ``split``; labels side by side."""
+    judged = judgements(load_rows(path, split))
     return TrialGPTResult(
         split,
         [j.kind for j in judged],
         [j.gold for j in judged],
-        predicted,
+        [j.label for j in judged],
         len({j.patient_id for j in judged}),
-        rules if model is not None else None,
-    )
-
-
-def _statuses(judged: list[Judgement]) -> np.ndarray:
-    status_of = {k: {label: st for st, label in m.items()} for k, m in LABELS.items()}
-    return np.array([status_of[j.kind][j.gold] for j in judged], dtype=object)
-
-
-def _labels(judged: list[Judgement], statuses: np.ndarray) -> list[str]:
-    return [LABELS[j.kind][st] for j, st in zip(judged, statuses, strict=True)]
-
-
-def train_label_model(path: Path, out: Path = MODEL_FILE) -> str:
-    """Fit :class:`LabelModel` on the TRAIN part only, save it, and say how it did.
-
-    Cross-validation leaves one patient out at a time, so no patient's
-    sentences inform the model that judges them; the test part is never read.
-    """
-    judged = judgements(load_rows(path, "train"))
-    X = np.array([j.features() for j in judged], dtype=float)
-    y = _statuses(judged)
-    groups = [j.patient_id for j in judged]
-    gold = [j.gold for j in judged]
-    cv_pred = cross_val_predict(
-        LabelModel(), X, y, groups=groups, cv=LeaveOneGroupOut()
-    )
-    rule_acc, rule_f1 = scores(gold, [j.rule_label for j in judged])
-    cv_acc, cv_f1 = scores(gold, _labels(judged, cv_pred))
-    model = LabelModel().fit(X, y)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, out)
-    meta = {
-        "features": list(FEATURES),
-        "judgements": len(y),
-        "patients": len(set(groups)),
-        "cv": "leave one patient out, train part only",
-        "cv_accuracy": round(cv_acc, 3),
-        "cv_macro_f1": round(cv_f1, 3),
-        "rules_accuracy": round(rule_acc, 3),
-        "rules_macro_f1": round(rule_f1, 3),
-        "params": model.get_params(),
-        "trained_from": path.name,
-        "command": "trialmatch train trialgpt-labels --annotations " + str(path),
-    }
-    out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
-    return (
-        f"trialgpt labels: {len(y)} train judgements, {len(set(groups))} patients; "
-        f"leave-one-patient-out accuracy {cv_acc:.3f} macro_f1 {cv_f1:.3f} "
-        f"(rules alone {rule_acc:.3f} / {rule_f1:.3f}); saved {out}"
     )
 
 
@@ -300,12 +213,6 @@ def format_report(result: TrialGPTResult) -> str:
         f"baseline (not excluded / not enough information): accuracy={base_acc:.3f} "
         f"macro_f1={base_f1:.3f}"
     )
-    if result.rules is not None:
-        rule_acc, rule_f1 = scores(result.gold, result.rules)
-        lines.append(
-            f"rules alone (without {MODEL_FILE.parent.name}): "
-            f"accuracy={rule_acc:.3f} macro_f1={rule_f1:.3f}"
-        )
     acc, macro = scores(result.gold, result.predicted)
     lines.append(
         f"trialgpt: accuracy={acc:.3f} macro_f1={macro:.3f} n={len(result.gold)}"
