@@ -375,9 +375,11 @@ def compile_criterion(
         ],
         current_only=window is None
         and _has_word(criterion.text, rules.current_triggers),
-        female_only=bool(sexed) and sexed <= _sex_concepts("female"),
+        female_only=(bool(sexed) and sexed <= _sex_concepts("female"))
+        or _subject_sex(criterion.text) == "female",
         not_childbearing=_not_childbearing(vocab, named),
-        male_only=bool(sexed) and sexed <= _sex_concepts("male"),
+        male_only=(bool(sexed) and sexed <= _sex_concepts("male"))
+        or _subject_sex(criterion.text) == "male",
         children=[
             compile_criterion(c, window, trial_concepts, trial_named)
             for c in criterion.sub_criteria
@@ -407,6 +409,19 @@ def _not_childbearing(vocab: Vocabulary, named: set[str]) -> ConceptGroup | None
         "Observation",
         cids[0],
     )
+
+
+def _subject_sex(text: str) -> str | None:
+    """The one sex a criterion's opening words name ("Man participants should
+    agree to ...", "Women who ..."), or None ("Men and women ...", no sex)."""
+    rules = load_rules()
+    # Words of two letters or more: "F-18 FDG" or "M1 disease" name no sex.
+    opening = set(re.findall(r"[a-z]{2,}", text.lower())[:5])
+    male = not opening.isdisjoint(rules.male_words)
+    female = not opening.isdisjoint(rules.female_words)
+    if male == female:
+        return None
+    return "male" if male else "female"
 
 
 @cache

@@ -240,6 +240,28 @@ def test_childbearing_potential(sex: str, facts: list[NoteFact], status: str) ->
     assert run(WOCBP, *facts, sex=sex)[0].status == status
 
 
+@pytest.mark.parametrize(
+    ("text", "sex", "status"),
+    [
+        (
+            "Man participants should agree to use contraception",
+            "female",
+            "not_applicable",
+        ),
+        ("Man participants should agree to use contraception", "male", "unknown"),
+        ("Men and women must agree to use contraception", "female", "unknown"),
+        ("F-18 FDG PET avid disease requiring contraception", "male", "unknown"),
+        # A regression from TrialGPT's train part: both sexes named.
+        ("Is male or female, 18 years of age or older", "female", "unknown"),
+    ],
+)
+def test_a_criterion_whose_subject_is_one_sex(text: str, sex: str, status: str) -> None:
+    criterion = crit(
+        "inc-8.3", kind="inclusion", text=text, entities=[ent("contraception")]
+    )
+    assert run(criterion, sex=sex)[0].status == status
+
+
 NAIVE = crit(
     "inc-2",
     kind="inclusion",
