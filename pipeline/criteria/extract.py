@@ -21,6 +21,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from pipeline.collector import collector_paused
 from pipeline.criteria import components  # noqa: F401  (registers the factories)
 from pipeline.criteria.components import (
     ANNOTATIONS_KEY,
@@ -139,23 +140,17 @@ def _read_all(jobs: list[tuple[str, tuple[int, int]]]) -> list[_Parts]:
     # freed by the first collection after the batch (peak memory parsing
     # 18,180 Chia lines: 508 MB, against 622 MB with the collector on and
     # batches of 1,000).
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        with warnings.catch_warnings():
-            # scispaCy's AbbreviationDetector runs an empty matcher on texts
-            # without definitions; spaCy's W036 about it says nothing about the
-            # input.
-            warnings.filterwarnings("ignore", message=r"\[W036\]")
-            return [
-                _read(doc, index, a, source)
-                for doc, (_, index), (source, (a, _)) in zip(
-                    docs, normalised, jobs, strict=True
-                )
-            ]
-    finally:
-        if paused:
-            gc.enable()
+    with collector_paused(), warnings.catch_warnings():
+        # scispaCy's AbbreviationDetector runs an empty matcher on texts
+        # without definitions; spaCy's W036 about it says nothing about the
+        # input.
+        warnings.filterwarnings("ignore", message=r"\[W036\]")
+        return [
+            _read(doc, index, a, source)
+            for doc, (_, index), (source, (a, _)) in zip(
+                docs, normalised, jobs, strict=True
+            )
+        ]
 
 
 def _make_doc(nlp: Language, text: str) -> Doc:

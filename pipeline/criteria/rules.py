@@ -58,7 +58,9 @@ class Lexicon(_Strict):
     default_measure_for_unit: dict[str, str]
     # Lay phrases for vocabulary concepts, by concept id ("fluid in both sides
     # of the chest" -> pleural_effusion); checked against the vocabulary when
-    # the concept matcher is built.
+    # the concept matcher is built. Criteria only, not vocabulary terms: in
+    # notes "blood clot" also names clots that are no thrombosis (a hyphema,
+    # a clot in the bladder).
     lay_terms: dict[str, list[str]]
 
 

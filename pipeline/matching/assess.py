@@ -352,6 +352,7 @@ def compile_criterion(
     allowances = [a for a in allowances if a.limits or not roots & a.concepts]
     named = {c for g in groups + qualifiers for c in g.concepts}
     sexed = named or {c for lim in limits for c in lim.concepts}
+    subject = _subject_sex(criterion.text)
     compiled = Compiled(
         criterion=criterion,
         groups=groups,
@@ -376,10 +377,9 @@ def compile_criterion(
         current_only=window is None
         and _has_word(criterion.text, rules.current_triggers),
         female_only=(bool(sexed) and sexed <= _sex_concepts("female"))
-        or _subject_sex(criterion.text) == "female",
+        or subject == "female",
+        male_only=(bool(sexed) and sexed <= _sex_concepts("male")) or subject == "male",
         not_childbearing=_not_childbearing(vocab, named),
-        male_only=(bool(sexed) and sexed <= _sex_concepts("male"))
-        or _subject_sex(criterion.text) == "male",
         children=[
             compile_criterion(c, window, trial_concepts, trial_named)
             for c in criterion.sub_criteria
@@ -403,6 +403,8 @@ def _not_childbearing(vocab: Vocabulary, named: set[str]) -> ConceptGroup | None
     if named.isdisjoint(rules.childbearing_concepts):
         return None
     cids = [c for c in rules.not_childbearing_concepts if c in vocab]
+    if not cids:
+        return None
     return ConceptGroup(
         " or ".join(vocab[c].name for c in cids),
         frozenset().union(*(_members(vocab, c) for c in cids)),

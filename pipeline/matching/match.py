@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from pipeline.collector import collector_paused
 from pipeline.matching.assess import (
     Compiled,
     Patient,
@@ -113,7 +112,10 @@ def score_patients(
     compiled = compile_trial(trial)
     model = load_ranker() if ranker == "trained" else ranker
     top = _top_slots(compiled)
-    with _acyclic():
+    # Scoring allocates millions of small objects that form no reference
+    # cycles (facts, parts, records); what it leaves alive is results, held
+    # until the caller drops them: frozen, so later collections skip them.
+    with collector_paused(freeze_survivors=True):
         for batch in _person_batches(facts):
             indexed = index_facts(batch, as_of)
             assessed = [
@@ -136,27 +138,6 @@ def _person_batches(facts: pd.DataFrame) -> Iterator[pd.DataFrame]:
     codes, _ = pd.factorize(facts["person_id"].astype(str), sort=True)
     for _, batch in facts.groupby(codes // BATCH, sort=True):
         yield batch
-
-
-@contextmanager
-def _acyclic() -> Iterator[None]:
-    """Pause the cyclic garbage collector while patients are scored.
-
-    Scoring allocates millions of small objects that form no reference cycles
-    (facts, parts, records); each automatic collection would re-scan all those
-    still alive, a cost that grows with the archive. Reference counting still
-    frees them; the collector resumes when the stream is exhausted or closed.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        # What scoring left alive is results, held until the caller drops them
-        # (reference counting frees them then): keep the collector off them.
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def _top_slots(compiled: list[Compiled]) -> list[int]:

@@ -124,7 +124,8 @@ def judgements(rows: list[dict]) -> list[Judgement]:
         texts = [rows[i]["criterion_text"] or "" for i in index]
         ids = [f"{kind[:3]}-{i}" for i in index]
         parsed.update(zip(index, parse_criteria(texts, kind, ids), strict=True))
-    people: dict[str, tuple[PersonFacts | None, Patient | None]] = {}
+    # None for a summary from which no fact is extracted.
+    people: dict[str, tuple[PersonFacts, Patient] | None] = {}
     out = []
     for i, row in enumerate(rows):
         pid = row["patient_id"]
@@ -137,13 +138,11 @@ def judgements(rows: list[dict]) -> list[Judgement]:
             )
             pf = index_facts(frame, SUMMARY_DATE).get(pid)
             people[pid] = (
-                pf,
-                None if pf is None else patient_of(pf, None, SUMMARY_DATE),
+                None if pf is None else (pf, patient_of(pf, None, SUMMARY_DATE))
             )
-        pf, patient = people[pid]
+        person = people[pid]
         criterion = parsed[i]
-        compiled = compile_criterion(criterion)
-        if pf is None or patient is None:
+        if person is None:
             assessment = CriterionAssessment(
                 criterion_id=criterion.id,
                 kind=criterion.kind,
@@ -152,7 +151,7 @@ def judgements(rows: list[dict]) -> list[Judgement]:
                 rationale="No fact was extracted from the summary.",
             )
         else:
-            assessment = assess([compiled], pf, patient)[0]
+            assessment = assess([compile_criterion(criterion)], *person)[0]
         out.append(
             Judgement(
                 row["criterion_type"],
