@@ -306,9 +306,12 @@ def compile_criterion(
     limits = []
     for vc in criterion.values:
         cid = _measure_concept(vc.measure)
-        # A limit on a class that is not a measurement counts its members
-        # ("two or more antihypertensive drugs").
-        counted = cid in vocab and vocab[cid].domain != "Measurement"
+        # A unitless limit on a class that is not a measurement counts its
+        # members ("two or more antihypertensive drugs"); with a unit it is a
+        # quantity ("weight gain of 7 % on an antipsychotic"), not a count.
+        counted = (
+            cid in vocab and vocab[cid].domain != "Measurement" and vc.unit is None
+        )
         label = vc.measure_text or vc.measure
         limits.append(Limit(vc, _members(vocab, cid), label, cid, counted))
     limit_concepts = {cid for lim in limits for cid in lim.concepts}

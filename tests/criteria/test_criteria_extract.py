@@ -93,6 +93,13 @@ def _values(text: str, kind: str = "inclusion") -> list[V]:
             [("ecog", "between", 0.0, 2.0, None, None)],
         ),
         ("Are 18 years of age or older", [("age", ">=", 18.0, None, "years", None)]),
+        ("Younger than 18 years of age", [("age", "<", 18.0, None, "years", None)]),
+        ("Older than 75 years", [("age", ">", 75.0, None, "years", None)]),
+        (
+            "Heart rate of at least 90/min",
+            [("heart_rate", ">=", 90.0, None, "/min", None)],
+        ),
+        ("BMI > 40 kg/m2", [("body_mass_index", ">", 40.0, None, "kg/m2", None)]),
         # Non-consecutive alternatives are no range.
         ("ECOG performance status 0 or 2", []),
         # No comparator and no range: a version number is not a limit.

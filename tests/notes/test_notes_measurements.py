@@ -57,6 +57,17 @@ def one(found: list[Found], label: str) -> Found:
         ("eGFR 78 mL/min/1.73m2", "eGFR", "creatinine_clearance", 78.0, "mL/min"),
         ("HBV DNA 250 IU/mL", "HBV DNA", "hbv_dna", 250.0, "IU/mL"),
         ("INR 1.1", "INR", "inr", 1.1, None),
+        ("HR 120 bpm", "HR", "heart_rate", 120.0, "bpm"),
+        ("her pulse is 87/min", "pulse", "heart_rate", 87.0, "bpm"),
+        (
+            "respiratory rate 28/min",
+            "respiratory rate",
+            "respiratory_rate",
+            28.0,
+            "/min",
+        ),
+        ("SpO2 86% on room air", "SpO2", "oxygen_saturation", 86.0, "%"),
+        ("BMI 32 kg/m2", "BMI", "body_mass_index", 32.0, "kg/m2"),
     ],
 )
 def test_lab_value_in_canonical_unit(

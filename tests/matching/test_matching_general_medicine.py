@@ -1,0 +1,76 @@
+"""General-medicine criteria: vital signs and drug-class quantities."""
+
+from __future__ import annotations
+
+import pytest
+from matching_builders import AS_OF, crit, ent, fact, frame, limit
+
+from pipeline.matching.assess import Patient, assess, compile_criterion
+from pipeline.matching.facts import PersonFacts, index_facts
+from pipeline.schema import Criterion, NoteFact
+
+
+def status(criterion: Criterion, *facts: NoteFact) -> str:
+    pf = index_facts(frame(*facts), AS_OF).get("p1") or PersonFacts("p1", n_notes=1)
+    patient = Patient("p1", "female", 40, AS_OF)
+    return assess([compile_criterion(criterion)], pf, patient)[0].status
+
+
+HEART_RATE = crit(
+    "inc-1",
+    kind="inclusion",
+    text="Heart rate of at least 90/min",
+    entities=[ent("heart_rate")],
+    values=[limit("heart_rate", ">=", 90, "/min")],
+)
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        ([fact("heart_rate", value=112, unit="bpm", text="HR 112")], "met"),
+        ([fact("heart_rate", value=87, unit="bpm", text="pulse is 87/min")], "not_met"),
+        ([fact("copd")], "unknown"),
+    ],
+    ids=["tachycardic", "normal-rate", "no-rate"],
+)
+def test_heart_rate_limit_per_minute_meets_bpm(
+    facts: list[NoteFact], expected: str
+) -> None:
+    assert status(HEART_RATE, *facts) == expected
+
+
+# "at least 7 %" on an antipsychotic is a quantity the notes must report,
+# not a count of antipsychotic drugs (one drug is not "7 or more").
+WEIGHT_GAIN = crit(
+    "inc-2",
+    kind="inclusion",
+    text="weight gain of at least 7% after starting an antipsychotic",
+    entities=[ent("antipsychotic")],
+    values=[limit("antipsychotic", ">=", 7, "%")],
+)
+TWO_ANTIHYPERTENSIVES = crit(
+    "exc-1",
+    text="Hypertension treated with two or more antihypertensive drugs",
+    entities=[ent("antihypertensive")],
+    values=[limit("antihypertensive", ">=", 2)],
+)
+
+
+@pytest.mark.parametrize(
+    ("criterion", "facts", "expected"),
+    [
+        (WEIGHT_GAIN, [fact("antipsychotic", text="olanzapine")], "unknown"),
+        (
+            TWO_ANTIHYPERTENSIVES,
+            [fact("metoprolol"), fact("amlodipine")],
+            "met",
+        ),
+        (TWO_ANTIHYPERTENSIVES, [fact("metoprolol")], "not_met"),
+    ],
+    ids=["percentage-is-no-count", "two-drugs", "one-drug"],
+)
+def test_only_unitless_class_limits_count_members(
+    criterion: Criterion, facts: list[NoteFact], expected: str
+) -> None:
+    assert status(criterion, *facts) == expected
