@@ -889,13 +889,17 @@ def _leaf(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
 
     An exclusion is ``unknown`` only when the notes raise the question (an
     uncertain, conflicting, undatable or unqualified mention); an exclusion
-    nothing in the notes bears on is not met (closed world).
+    nothing in the notes bears on is not met (closed world). The closed world
+    is for what notes would mention, conditions and treatments: an exclusion
+    that is only value limits ("BMI > 40 kg/m2") stays ``unknown`` while the
+    notes report no value, since an unmeasured lab is not a normal one.
     """
     part = _leaf_part(c, pf, patient)
     if (
         c.criterion.kind == "exclusion"
         and part.status == "unknown"
         and not part.evidence
+        and (c.groups or not c.limits)
     ):
         return Part("not_met", f"nothing in the notes bears on it ({part.sentence})")
     return part

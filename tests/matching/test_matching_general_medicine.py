@@ -74,3 +74,34 @@ def test_only_unitless_class_limits_count_members(
     criterion: Criterion, facts: list[NoteFact], expected: str
 ) -> None:
     assert status(criterion, *facts) == expected
+
+
+# Closed world is for what notes would mention: an unreported lab is not normal.
+OBESITY_LIMIT = crit(
+    "exc-2",
+    text="BMI > 40 kg/m2",
+    entities=[ent("body_mass_index")],
+    values=[limit("body_mass_index", ">", 40, "kg/m2")],
+)
+RENAL_DISEASE = crit(
+    "exc-3",
+    text="Severe renal disease (serum creatinine of more than 250 umol/L)",
+    entities=[ent("chronic_kidney_disease"), ent("creatinine")],
+    values=[limit("creatinine", ">", 250, "umol/L")],
+)
+
+
+@pytest.mark.parametrize(
+    ("criterion", "facts", "expected"),
+    [
+        (OBESITY_LIMIT, [], "unknown"),
+        (OBESITY_LIMIT, [fact("body_mass_index", value=32, unit="kg/m2")], "not_met"),
+        (OBESITY_LIMIT, [fact("body_mass_index", value=44, unit="kg/m2")], "met"),
+        (RENAL_DISEASE, [], "not_met"),
+    ],
+    ids=["no-bmi", "bmi-32", "bmi-44", "condition-never-mentioned"],
+)
+def test_value_only_exclusion_stays_open_without_a_value(
+    criterion: Criterion, facts: list[NoteFact], expected: str
+) -> None:
+    assert status(criterion, *facts) == expected
