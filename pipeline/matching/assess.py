@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TypeVar
@@ -437,21 +437,32 @@ def _sex_concepts(sex: str) -> frozenset[str]:
     return frozenset().union(*(_members(vocab, c) for c in base if c in vocab))
 
 
-def compile_trial(trial: Trial) -> list[Compiled]:
-    """Every top-level criterion of ``trial`` compiled, in listing order."""
+def trial_population(
+    criteria: Iterable[Criterion],
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The trial's own population, as ``compile_criterion`` takes it.
+
+    Returns (wanted, named): the concepts its inclusions name, with their
+    members and the classes above them (a note's "tumor" is the trial's
+    cancer, not another), and the named concepts alone.
+    """
     named = frozenset(
         ent.concept_id
-        for crit in trial.all_criteria()
+        for crit in criteria
         if crit.kind == "inclusion" and not crit.negated
         for ent in crit.entities
         if ent.concept_id
     )
     vocab = load_vocabulary()
-    # The trial's own disease: what the inclusions name, their members and the
-    # classes above them (a note's "tumor" is the trial's cancer, not another).
     wanted = frozenset(
         c for cid in named for c in _members(vocab, cid) | vocab.ancestors(cid)
     )
+    return wanted, named
+
+
+def compile_trial(trial: Trial) -> list[Compiled]:
+    """Every top-level criterion of ``trial`` compiled, in listing order."""
+    wanted, named = trial_population(trial.all_criteria())
     return [compile_criterion(c, None, wanted, named) for c in trial.criteria]
 
 

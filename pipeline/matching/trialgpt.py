@@ -21,7 +21,12 @@ import pandas as pd
 from sklearn.metrics import f1_score
 
 from pipeline import errors
-from pipeline.matching.assess import Patient, assess, compile_criterion
+from pipeline.matching.assess import (
+    Patient,
+    assess,
+    compile_criterion,
+    trial_population,
+)
 from pipeline.matching.facts import PersonFacts, index_facts
 from pipeline.matching.match import patient_of
 from pipeline.schema import Criterion, CriterionAssessment, NoteFact
@@ -124,6 +129,14 @@ def judgements(rows: list[dict]) -> list[Judgement]:
         texts = [rows[i]["criterion_text"] or "" for i in index]
         ids = [f"{kind[:3]}-{i}" for i in index]
         parsed.update(zip(index, parse_criteria(texts, kind, ids), strict=True))
+    # A criterion is read in its trial's context, as the match command reads
+    # it: "pregnancy women affected by thalassemia" excludes thalassemia in a
+    # trial of pregnant women, not pregnancy. The context is the trial's
+    # inclusions that the file holds.
+    by_trial: dict[str | None, list[Criterion]] = {}
+    for i, row in enumerate(rows):
+        by_trial.setdefault(row.get("trial_id"), []).append(parsed[i])
+    population = {tid: trial_population(cs) for tid, cs in by_trial.items()}
     # None for a summary from which no fact is extracted.
     people: dict[str, tuple[PersonFacts, Patient] | None] = {}
     out = []
@@ -151,7 +164,9 @@ def judgements(rows: list[dict]) -> list[Judgement]:
                 rationale="No fact was extracted from the summary.",
             )
         else:
-            assessment = assess([compile_criterion(criterion)], *person)[0]
+            wanted, named = population[row.get("trial_id")]
+            compiled = compile_criterion(criterion, None, wanted, named)
+            assessment = assess([compiled], *person)[0]
         out.append(
             Judgement(
                 row["criterion_type"],

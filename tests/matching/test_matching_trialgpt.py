@@ -118,3 +118,36 @@ def test_an_exclusion_asking_for_absence(
         "expert_eligibility": "not enough information",
     }
     assert judgements([row])[0].assessment.status == status
+
+
+PREGNANT = "0. A 27-year-old woman, pregnant at 12 weeks of gestation."
+
+
+@pytest.mark.parametrize(
+    ("trial_inclusion", "status"),
+    [
+        # Regression from the train part: in a trial of pregnant women the
+        # exclusion is about thalassemia, not pregnancy.
+        ("Pregnant women", "not_met"),
+        # Without that context pregnancy is what the exclusion names.
+        ("Age 18 or older", "met"),
+    ],
+)
+def test_an_exclusion_is_read_in_its_trials_context(
+    trial_inclusion: str, status: str
+) -> None:
+    rows = [
+        {
+            "patient_id": "p",
+            "trial_id": "NCT-1",
+            "note": PREGNANT,
+            "criterion_type": kind,
+            "criterion_text": text,
+            "expert_eligibility": "not enough information",
+        }
+        for kind, text in [
+            ("inclusion", trial_inclusion),
+            ("exclusion", "pregnancy women affected by beta thalassemia"),
+        ]
+    ]
+    assert judgements(rows)[1].assessment.status == status
