@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TypeVar
 
@@ -903,15 +903,22 @@ def _leaf(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
     nothing in the notes bears on is not met (closed world). The closed world
     is for what notes would mention, conditions and treatments: an exclusion
     that is only value limits ("BMI > 40 kg/m2") stays ``unknown`` while the
-    notes report no value, since an unmeasured lab is not a normal one.
+    notes report no value, since an unmeasured lab is not a normal one; so
+    does one naming only states that notes leave unsaid (pregnancy: the
+    rules' ``open_world_concepts``).
     """
     part = _leaf_part(c, pf, patient)
+    if c.criterion.kind != "exclusion" or part.evidence:
+        return part
+    open_world = load_rules().open_world_concepts
     if (
-        c.criterion.kind == "exclusion"
-        and part.status == "unknown"
-        and not part.evidence
-        and (c.groups or not c.limits)
+        part.status == "not_met"
+        and c.groups
+        and not c.limits
+        and all(g.root in open_world for g in c.groups)
     ):
+        return replace(part, status="unknown")
+    if part.status == "unknown" and (c.groups or not c.limits):
         return Part("not_met", f"nothing in the notes bears on it ({part.sentence})")
     return part
 

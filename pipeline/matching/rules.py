@@ -47,6 +47,9 @@ class MatchingRules(BaseModel):
     count_phrases: dict[str, int]
     lookahead_anchors: list[str]
     absence_triggers: list[str]
+    # Exclusions naming only these are left open by silence: a note that does
+    # not say a woman is pregnant does not say she is not.
+    open_world_concepts: list[str]
 
 
 @cache

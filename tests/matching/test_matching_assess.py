@@ -211,7 +211,9 @@ PREGNANCY = crit(
     [
         ("male", [], "not_applicable"),
         ("female", [fact("pregnancy", text="pregnant")], "met"),
-        ("female", [], "not_met"),
+        ("female", [fact("pregnancy", text="pregnancy test", negated=True)], "not_met"),
+        # A note that does not say a woman is pregnant does not say she is not.
+        ("female", [], "unknown"),
     ],
 )
 def test_pregnancy(sex: str, facts: list[NoteFact], status: str) -> None:

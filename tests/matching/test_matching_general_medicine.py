@@ -105,3 +105,12 @@ def test_value_only_exclusion_stays_open_without_a_value(
     criterion: Criterion, facts: list[NoteFact], expected: str
 ) -> None:
     assert status(criterion, *facts) == expected
+
+
+def test_pregnancy_beside_a_closed_world_concept_is_read_as_absent() -> None:
+    criterion = crit(
+        "exc-5",
+        text="Pregnancy or active tuberculosis",
+        entities=[ent("pregnancy"), ent("tuberculosis")],
+    )
+    assert status(criterion, fact("copd")) == "not_met"
