@@ -166,6 +166,6 @@ def test_eval_facts_on_the_gold_notes() -> None:
     last = result.output.strip().splitlines()[-1]
     assert re.fullmatch(
         r"facts: precision=[01]\.\d{3} recall=[01]\.\d{3} f1=[01]\.\d{3} "
-        r"n_gold=185 n_facts=\d+ traps_failed=0",
+        r"n_gold=187 n_facts=\d+ traps_failed=0",
         last,
     )
