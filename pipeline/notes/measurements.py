@@ -112,6 +112,9 @@ class LabRule(_Strict):
     concept: str
     assumed_units: list[AssumedUnit]
     forbidden_units: list[str] = []
+    # Also read a bare number just before the name, in the assumed unit:
+    # "at 11 weeks gestation" is a gestational age of 11 weeks.
+    number_before: bool = False
 
 
 class ScoreRule(_Strict):
@@ -381,6 +384,7 @@ def _unit_after(text: str, pos: int, end: int) -> tuple[str | None, int]:
 
 
 _DATE_LEAD = re.compile(r"\s*(?:on|from|dated|of|\()?\s*")
+_NUMBER_BEFORE = re.compile(rf"(?<![\d.,])(?P<num>{NUMBER})\s*$")
 
 
 def _after_date(text: str, pos: int, end: int) -> int:
@@ -399,6 +403,25 @@ def _assumed_unit(rule: LabRule, value: float) -> str | None:
     return None
 
 
+def _value_before(text: str, start: int, end: int, rule: LabRule) -> Found | None:
+    """A bare number right before the name, in the rule's assumed unit."""
+    m = _NUMBER_BEFORE.search(text, max(0, start - 16), start)
+    if m is None:
+        return None
+    raw = _number(m["num"])
+    return Found(
+        m.start("num"),
+        end,
+        rule.concept,
+        MeasuredValue(
+            value=raw,
+            unit=_assumed_unit(rule, raw),
+            value_as_string=text[m.start("num") : end],
+            raw_value=raw,
+        ),
+    )
+
+
 def lab_value(
     text: str, start: int, end: int, window_end: int, concept: Concept, rule: LabRule
 ) -> Found | None:
@@ -406,12 +429,13 @@ def lab_value(
 
     "Hgb 9.1 g/dL" -> 91 g/L; "ANC 1,500/mm3" -> 1.5 10^9/L; "AST 61 (ULN 40)"
     and "AST 61 U/L (ref 10-40)" -> 1.525 xULN. A bare number is read in the
-    rule's assumed unit for its size (Hgb 9.1 is g/dL, Hgb 91 is g/L).
+    rule's assumed unit for its size (Hgb 9.1 is g/dL, Hgb 91 is g/L); where
+    the rule allows, so is one just before the name ("11 weeks gestation").
     """
     pat = patterns()
     m = pat.lab_value.match(text, _after_date(text, end, window_end), window_end)
     if m is None:
-        return None
+        return _value_before(text, start, end, rule) if rule.number_before else None
     raw = _number(m["num"])
     written, stop = _unit_after(text, m.end(), window_end)
     if written in rule.forbidden_units:

@@ -68,6 +68,13 @@ def one(found: list[Found], label: str) -> Found:
         ),
         ("SpO2 86% on room air", "SpO2", "oxygen_saturation", 86.0, "%"),
         ("BMI 32 kg/m2", "BMI", "body_mass_index", 32.0, "kg/m2"),
+        (
+            "Gestational age 20 weeks",
+            "Gestational age",
+            "gestational_age",
+            20.0,
+            "weeks",
+        ),
     ],
 )
 def test_lab_value_in_canonical_unit(
@@ -519,3 +526,20 @@ def test_since_a_date_is_ongoing(text: str, past: bool) -> None:
 def test_lab_table_takes_its_header_date(text: str, event_date: dt.date | None) -> None:
     fact = one(run(text, ("HGB", "hemoglobin")), "hemoglobin")
     assert fact.value.event_date == event_date
+
+
+@pytest.mark.parametrize(
+    ("text", "trigger", "value"),
+    [
+        ("A 27-year-old woman at 11 weeks gestation.", "weeks gestation", 11.0),
+        ("She is 30 weeks of gestation.", "weeks of gestation", 30.0),
+        ("Gestation 1,5 weeks gestation", "weeks gestation", None),
+    ],
+)
+def test_value_written_before_its_name(
+    text: str, trigger: str, value: float | None
+) -> None:
+    found = one(run(text, (trigger, "gestational_age")), "gestational_age")
+    assert (found.value.value if found.value else None) == value
+    if value is not None:
+        assert text[found.start : found.end] == f"{value:g} {trigger}"
