@@ -56,6 +56,7 @@ _TIME_UNITS = frozenset({"days", "weeks", "months", "years"})
 # Every value pattern needs a digit or a dipstick "+"; a text without one is
 # skipped before the (case-insensitive, trie-sized) scans run.
 _NUMERIC = re.compile(r"[\d+]")
+_UNIT_STOP = re.compile(r"[,;]")
 
 # Where a Doc's CriteriaAnnotations live: spaCy's ``doc.user_data`` store
 # rather than a ``doc._`` extension, whose accessor object is rebuilt on every
@@ -402,22 +403,20 @@ def unit_at(text: str, pos: int) -> tuple[str | None, int]:
         return None, pos
     # Units hold no "," or ";" and at most four spaces ("× normal upper limit
     # (ULN)"), so the candidates stop there.
-    window = re.split(r"[,;]", text[start : start + 40], maxsplit=1)[0]
+    window = _UNIT_STOP.split(text[start : start + 40], maxsplit=1)[0]
     window = " ".join(window.split(" ", 5)[:5])
-    ends = [
-        i
-        for i in range(1, len(window) + 1)
-        if i == len(window)
-        or window[i] in " ,;:"
-        or window[i - 1] == ")"
-        or (window[i] in "()" and window[i - 1] != " ")
-        or (window[i] == "." and window[i + 1 : i + 2] in ("", " "))
-    ]
-    for i in sorted(ends, reverse=True):
-        candidate = window[:i]
-        if candidate.count(" ") > 4 or not candidate.strip():
+    for i in range(len(window), 0, -1):
+        at_boundary = (
+            i == len(window)
+            or window[i] in " ,;:"
+            or window[i - 1] == ")"
+            or (window[i] in "()" and window[i - 1] != " ")
+            or (window[i] == "." and window[i + 1 : i + 2] in ("", " "))
+        )
+        if not at_boundary:
             continue
-        if candidate.count("(") != candidate.count(")"):
+        candidate = window[:i]
+        if not candidate.strip() or candidate.count("(") != candidate.count(")"):
             continue
         unit = canonical_unit(candidate)
         if unit is not None:
@@ -664,6 +663,7 @@ class CriteriaWindows:
 @cache
 def _scope_patterns() -> dict[str, re.Pattern[str]]:
     lex = lexicon()
+    cues = [*lex.negation_cues, *lex.moods, *lex.excluding_triggers]
     return {
         "negation": re.compile(rf"\b(?:{alternation(lex.negation_cues)})\b", re.I),
         "starts": re.compile(
@@ -676,6 +676,9 @@ def _scope_patterns() -> dict[str, re.Pattern[str]]:
         "excluding": re.compile(
             rf"\b(?:{alternation(lex.excluding_triggers)})\b", re.I
         ),
+        # Any negation, mood or excluding cue: one scan that rules out the
+        # three above on the many criteria with none of them.
+        "cue": re.compile(rf"\b(?:{alternation(cues)})\b", re.I),
     }
 
 
@@ -720,8 +723,10 @@ class CriteriaScope:
 
     def __call__(self, doc: Doc) -> Doc:
         found = annotations(doc)
-        found.negated = bool(_scope_patterns()["starts"].match(found.text))
-        found.mood = criterion_mood(found.text)
-        found.negation_scopes = negation_scopes(found.text)
-        found.excluding_scopes = excluding_scopes(found.text)
+        patterns = _scope_patterns()
+        found.negated = bool(patterns["starts"].match(found.text))
+        if patterns["cue"].search(found.text):
+            found.mood = criterion_mood(found.text)
+            found.negation_scopes = negation_scopes(found.text)
+            found.excluding_scopes = excluding_scopes(found.text)
         return doc
