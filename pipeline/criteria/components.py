@@ -72,7 +72,8 @@ class ConceptMention:
     into ``doc.text``. Plain fields rather than a spaCy ``Span`` labelled with
     the concept id: the later components and the record builder read these
     many times per Doc, and each Span built (or read back from ``doc.spans``)
-    and each ``label_`` decoded from the StringStore costs about a microsecond.
+    costs one to two microseconds, each ``label_`` decoded from the
+    StringStore about one.
     """
 
     concept: Concept
