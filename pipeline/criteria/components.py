@@ -9,8 +9,8 @@ here are structural (numbers, units, spacing).
 * ``trialmatch_criteria_abbreviations``: scispaCy's AbbreviationDetector
   (Schwartz & Hearst 2003), run only on texts that can hold a definition.
 * ``trialmatch_criteria_concepts``: vocabulary terms and the lexicon's lay
-  phrases (spaCy PhraseMatcher) into
-  ``doc.spans["tm_concepts"]``, label = concept id; abbreviations defined in
+  phrases (spaCy PhraseMatcher) into ``annotations(doc).concepts``
+  (:class:`ConceptMention`); abbreviations defined in
   the text (Schwartz & Hearst 2003, scispaCy's AbbreviationDetector) inherit
   the concept of their long form and vice versa; "warfarin, heparin, or their
   analogs" names the nearest class the listed drugs share.
@@ -32,6 +32,7 @@ from scispacy.abbreviation import AbbreviationDetector
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
 
 from pipeline import errors
 from pipeline.criteria.rules import lexicon
@@ -40,7 +41,6 @@ from pipeline.schema import Comparator, Sex
 from pipeline.units import canonical_unit, convert
 from pipeline.vocabulary import Concept, Vocabulary, load_vocabulary
 
-CONCEPTS_KEY = "tm_concepts"
 # "0, 1 or 2": consecutive whole numbers offered as alternatives (ECOG, grades).
 _ENUMERATION = re.compile(
     r"(?<![\w.,\-^/])\d+(?:\s*,\s*\d+)*\s*,?\s*or\s+\d+(?!\d|\.\d)"
@@ -56,11 +56,37 @@ _TIME_UNITS = frozenset({"days", "weeks", "months", "years"})
 # Every value pattern needs a digit or a dipstick "+"; a text without one is
 # skipped before the (case-insensitive, trie-sized) scans run.
 _NUMERIC = re.compile(r"[\d+]")
+_UNIT_STOP = re.compile(r"[,;]")
 
 # Where a Doc's CriteriaAnnotations live: spaCy's ``doc.user_data`` store
 # rather than a ``doc._`` extension, whose accessor object is rebuilt on every
 # access and cost more than some of the rule components.
 ANNOTATIONS_KEY = "trialmatch_criteria"
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptMention:
+    """A vocabulary concept named in a Doc.
+
+    ``start``/``end`` are token indices, ``start_char``/``end_char`` offsets
+    into ``doc.text``. Plain fields rather than a spaCy ``Span`` labelled with
+    the concept id: the later components and the record builder read these
+    many times per Doc, and each Span built (or read back from ``doc.spans``)
+    costs one to two microseconds, each ``label_`` decoded from the
+    StringStore about one.
+    """
+
+    concept: Concept
+    start: int
+    end: int
+    start_char: int
+    end_char: int
+
+
+def concept_mention(doc: Doc, concept: Concept, start: int, end: int) -> ConceptMention:
+    """The mention of ``concept`` by the tokens ``doc[start:end]``."""
+    last = doc[end - 1]
+    return ConceptMention(concept, start, end, doc[start].idx, last.idx + len(last))
 
 
 @dataclass(frozen=True)
@@ -95,6 +121,7 @@ class CriteriaAnnotations:
     result)."""
 
     text: str
+    concepts: list[ConceptMention] = field(default_factory=list)
     values: list[ValueMention] = field(default_factory=list)
     windows: list[WindowMention] = field(default_factory=list)
     negation_scopes: list[tuple[int, int]] = field(default_factory=list)
@@ -165,45 +192,66 @@ def build_phrase_matchers(
     return exact, lower
 
 
-def longest_spans(spans: list[Span]) -> list[Span]:
-    """Longest non-overlapping spans; same-extent alternatives are all kept."""
-    kept: list[Span] = []
+def longest_mentions(mentions: list[ConceptMention]) -> list[ConceptMention]:
+    """Longest non-overlapping mentions; same-extent alternatives (one
+    extent naming several concepts) are all kept."""
+    kept: list[ConceptMention] = []
     taken: set[int] = set()
     extents: set[tuple[int, int]] = set()
-    for span in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
-        extent = (span.start, span.end)
+    for mention in sorted(mentions, key=lambda m: (m.start - m.end, m.start)):
+        extent = (mention.start, mention.end)
         if extent in extents:
-            if all(k.label_ != span.label_ for k in kept if (k.start, k.end) == extent):
-                kept.append(span)
+            if all(
+                k.concept.id != mention.concept.id
+                for k in kept
+                if (k.start, k.end) == extent
+            ):
+                kept.append(mention)
             continue
-        if taken.isdisjoint(range(span.start, span.end)):
-            kept.append(span)
+        if taken.isdisjoint(range(mention.start, mention.end)):
+            kept.append(mention)
             extents.add(extent)
-            taken.update(range(span.start, span.end))
-    return sorted(kept, key=lambda s: (s.start, s.end))
+            taken.update(range(mention.start, mention.end))
+    return sorted(kept, key=lambda m: (m.start, m.end))
 
 
-def abbreviation_concepts(doc: Doc, spans: list[Span]) -> list[Span]:
-    """Spans for abbreviations (or long forms) whose partner has a concept.
+def may_define_abbreviations(text: str) -> bool:
+    """False when ``text`` cannot hold a Schwartz & Hearst (2003) definition.
+
+    The definitions are "long form (short form)" pairs, found by scispaCy's
+    "( ... )" token matcher, so a text without "(" has none.
+    """
+    return "(" in text
+
+
+def abbreviation_concepts(
+    doc: Doc, mentions: list[ConceptMention]
+) -> list[ConceptMention]:
+    """Mentions for abbreviations (or long forms) whose partner has a concept.
 
     Uses ``doc._.abbreviations`` from scispaCy's AbbreviationDetector when it
     ran; "Creatinine Clearance rate (CCr)" then gives "CCr" the concept of
     the long form even where the vocabulary lacks the abbreviation.
     """
-    if not Doc.has_extension("abbreviations"):
+    if not (
+        Doc.has_extension("abbreviations")
+        and may_define_abbreviations(annotations(doc).text)
+    ):
         return []
-    by_extent = {(s.start, s.end): s.label_ for s in spans}
-    added: list[Span] = []
+    by_extent = {(m.start, m.end): m.concept for m in mentions}
+    added: list[ConceptMention] = []
     for short in doc._.abbreviations:
         long_form = short._.long_form
         if not isinstance(long_form, Span):
             continue
-        short_cid = by_extent.get((short.start, short.end))
-        long_cid = by_extent.get((long_form.start, long_form.end))
-        if short_cid is None and long_cid is not None:
-            added.append(Span(doc, short.start, short.end, label=long_cid))
-        elif long_cid is None and short_cid is not None:
-            added.append(Span(doc, long_form.start, long_form.end, label=short_cid))
+        short_concept = by_extent.get((short.start, short.end))
+        long_concept = by_extent.get((long_form.start, long_form.end))
+        if short_concept is None and long_concept is not None:
+            added.append(concept_mention(doc, long_concept, short.start, short.end))
+        elif long_concept is None and short_concept is not None:
+            added.append(
+                concept_mention(doc, short_concept, long_form.start, long_form.end)
+            )
     return added
 
 
@@ -219,37 +267,39 @@ def shared_class(vocabulary: Vocabulary, concept_ids: list[str]) -> str | None:
 
 
 def analog_concepts(
-    doc: Doc, spans: list[Span], analog_matches: list[Span], vocabulary: Vocabulary
-) -> list[Span]:
-    """ "X, Y, or their analogs": a span naming the class X and Y share."""
+    doc: Doc,
+    mentions: list[ConceptMention],
+    analog_matches: list[Span],
+    vocabulary: Vocabulary,
+) -> list[ConceptMention]:
+    """ "X, Y, or their analogs": a mention of the class X and Y share."""
     out = []
     for analog in analog_matches:
-        listed: list[Span] = []
+        listed: list[ConceptMention] = []
         boundary = analog.start_char
         text = annotations(doc).text
-        for span in reversed([s for s in spans if s.end <= analog.start]):
-            gap = text[span.end_char : boundary]
+        for mention in reversed([m for m in mentions if m.end <= analog.start]):
+            gap = text[mention.end_char : boundary]
             if not _CONJUNCTION_GAP.match(gap):
                 break
-            if vocabulary[span.label_].domain != "Drug":
+            if mention.concept.domain != "Drug":
                 break
-            listed.append(span)
-            boundary = span.start_char
-        cls = shared_class(vocabulary, [s.label_ for s in listed]) if listed else None
+            listed.append(mention)
+            boundary = mention.start_char
+        cls = (
+            shared_class(vocabulary, [m.concept.id for m in listed]) if listed else None
+        )
         if cls is not None:
-            out.append(Span(doc, analog.start, analog.end, label=cls))
+            out.append(concept_mention(doc, vocabulary[cls], analog.start, analog.end))
     return out
 
 
 @Language.factory("trialmatch_criteria_abbreviations")
 class CriteriaAbbreviations:
-    """scispaCy's AbbreviationDetector on the texts that can define one.
-
-    Schwartz & Hearst (2003) definitions are "long form (short form)" pairs,
-    found by the detector's "( ... )" token matcher, so a text without "("
-    has none; skipping the detector there leaves ``doc._.abbreviations`` at
-    its empty default and saves its matchers' passes over most criteria.
-    """
+    """scispaCy's AbbreviationDetector on the texts that can define one
+    (:func:`may_define_abbreviations`); skipping the others leaves
+    ``doc._.abbreviations`` at its empty default and saves the detector's
+    matcher passes over most criteria."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.detector = AbbreviationDetector(nlp)
@@ -260,28 +310,41 @@ class CriteriaAbbreviations:
         self.detector.global_matcher = Matcher(nlp.vocab, validate=False)
 
     def __call__(self, doc: Doc) -> Doc:
-        if "(" in annotations(doc).text:
+        if may_define_abbreviations(annotations(doc).text):
             return self.detector(doc)
         return doc
 
 
 @Language.factory("trialmatch_criteria_concepts")
 class CriteriaConcepts:
-    """Vocabulary concept mentions into ``doc.spans["tm_concepts"]``."""
+    """Vocabulary concept mentions into ``annotations(doc).concepts``."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.vocabulary = load_vocabulary()
         self.exact, self.lower = build_phrase_matchers(nlp, self.vocabulary)
+        # The matchers' label of each concept (the StringStore key of its id).
+        self.by_key = {
+            nlp.vocab.strings.add(cid): concept
+            for cid, concept in self.vocabulary.concepts.items()
+        }
         self.analogs = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.analogs.add("analog", list(nlp.tokenizer.pipe(lexicon().analog_terms)))
 
     def __call__(self, doc: Doc) -> Doc:
-        found = self.exact(doc, as_spans=True) + self.lower(doc, as_spans=True)
-        spans = longest_spans(found)
-        spans = longest_spans(spans + abbreviation_concepts(doc, spans))
-        analog_spans = longest_spans(self.analogs(doc, as_spans=True))
-        spans += analog_concepts(doc, spans, analog_spans, self.vocabulary)
-        doc.spans[CONCEPTS_KEY] = sorted(spans, key=lambda s: (s.start, s.end))
+        mentions = longest_mentions(
+            [
+                concept_mention(doc, self.by_key[key], start, end)
+                for key, start, end in self.exact(doc) + self.lower(doc)
+            ]
+        )
+        # Re-selecting is needed only when abbreviations added mentions: the
+        # selection of a selection is itself.
+        added = abbreviation_concepts(doc, mentions)
+        if added:
+            mentions = longest_mentions(mentions + added)
+        analog_matches = filter_spans(self.analogs(doc, as_spans=True))
+        mentions += analog_concepts(doc, mentions, analog_matches, self.vocabulary)
+        annotations(doc).concepts = sorted(mentions, key=lambda m: (m.start, m.end))
         return doc
 
 
@@ -341,22 +404,20 @@ def unit_at(text: str, pos: int) -> tuple[str | None, int]:
         return None, pos
     # Units hold no "," or ";" and at most four spaces ("× normal upper limit
     # (ULN)"), so the candidates stop there.
-    window = re.split(r"[,;]", text[start : start + 40], maxsplit=1)[0]
+    window = _UNIT_STOP.split(text[start : start + 40], maxsplit=1)[0]
     window = " ".join(window.split(" ", 5)[:5])
-    ends = [
-        i
-        for i in range(1, len(window) + 1)
-        if i == len(window)
-        or window[i] in " ,;:"
-        or window[i - 1] == ")"
-        or (window[i] in "()" and window[i - 1] != " ")
-        or (window[i] == "." and window[i + 1 : i + 2] in ("", " "))
-    ]
-    for i in sorted(ends, reverse=True):
-        candidate = window[:i]
-        if candidate.count(" ") > 4 or not candidate.strip():
+    for i in range(len(window), 0, -1):
+        at_boundary = (
+            i == len(window)
+            or window[i] in " ,;:"
+            or window[i - 1] == ")"
+            or (window[i] in "()" and window[i - 1] != " ")
+            or (window[i] == "." and window[i + 1 : i + 2] in ("", " "))
+        )
+        if not at_boundary:
             continue
-        if candidate.count("(") != candidate.count(")"):
+        candidate = window[:i]
+        if not candidate.strip() or candidate.count("(") != candidate.count(")"):
             continue
         unit = canonical_unit(candidate)
         if unit is not None:
@@ -365,29 +426,26 @@ def unit_at(text: str, pos: int) -> tuple[str | None, int]:
 
 
 def _measures_in(
-    spans: list[Span], lo: int, hi: int, domains: tuple[str, ...]
-) -> list[Span]:
-    vocabulary = load_vocabulary()
+    mentions: list[ConceptMention], lo: int, hi: int, domains: tuple[str, ...]
+) -> list[ConceptMention]:
     return [
-        s
-        for s in spans
-        if lo <= s.start_char
-        and s.end_char <= hi
-        and vocabulary[s.label_].domain in domains
+        m
+        for m in mentions
+        if lo <= m.start_char and m.end_char <= hi and m.concept.domain in domains
     ]
 
 
-def _measure_run(text: str, candidates: list[Span]) -> list[Span]:
+def _measure_run(text: str, candidates: list[ConceptMention]) -> list[ConceptMention]:
     """The last measure and those joined to it by "and"/"or"/commas/brackets."""
     run = [candidates[-1]]
-    for span in reversed(candidates[:-1]):
-        if _CONJUNCTION_GAP.match(text[span.end_char : run[-1].start_char]):
-            run.append(span)
+    for mention in reversed(candidates[:-1]):
+        if _CONJUNCTION_GAP.match(text[mention.end_char : run[-1].start_char]):
+            run.append(mention)
         else:
             break
-    unique: dict[str, Span] = {}
-    for span in reversed(run):
-        unique.setdefault(span.label_, span)
+    unique: dict[str, ConceptMention] = {}
+    for mention in reversed(run):
+        unique.setdefault(mention.concept.id, mention)
     return list(unique.values())
 
 
@@ -450,10 +508,10 @@ def find_values(doc: Doc) -> list[ValueMention]:
             (match.start(), trail.end(), comp, number(match.group()), None, unit)
         )
     raw.sort()
-    spans = list(doc.spans[CONCEPTS_KEY]) if CONCEPTS_KEY in doc.spans else []
+    mentions = annotations(doc).concepts
     out: list[ValueMention] = []
     previous: ValueMention | None = None
-    previous_measures: list[Span] = []
+    previous_measures: list[ConceptMention] = []
     for i, (start, end, comp, value, high, unit) in enumerate(raw):
         if unit in _TIME_UNITS and _window_patterns()[2].match(text, end):
             continue
@@ -466,7 +524,7 @@ def find_values(doc: Doc) -> list[ValueMention]:
         gap_start = max(c_start, previous.end if previous else 0)
         next_start = raw[i + 1][0] if i + 1 < len(raw) else len(text)
         measures = _bind(
-            text, spans, gap_start, start, end, min(c_end, next_start), unit
+            text, mentions, gap_start, start, end, min(c_end, next_start), unit
         )
         if (
             not measures
@@ -474,10 +532,10 @@ def find_values(doc: Doc) -> list[ValueMention]:
             and _CONJUNCTION_GAP.match(text[previous.end : start])
         ):
             measures = previous_measures
-        mentions = [
+        found = [
             ValueMention(
-                m.label_,
-                m.text,
+                m.concept.id,
+                text[m.start_char : m.end_char],
                 comp,
                 value,
                 high,
@@ -488,26 +546,26 @@ def find_values(doc: Doc) -> list[ValueMention]:
             )
             for m in measures
         ]
-        if not mentions and unit in lex.default_measure_for_unit:
+        if not found and unit in lex.default_measure_for_unit:
             measure = lex.default_measure_for_unit[unit]
-            mentions = [
+            found = [
                 ValueMention(measure, "", comp, value, high, unit, sex, start, end)
             ]
-        out.extend(mentions)
-        if mentions:
-            previous, previous_measures = mentions[0], measures
+        out.extend(found)
+        if found:
+            previous, previous_measures = found[0], measures
     return out
 
 
 def _bind(
     text: str,
-    spans: list[Span],
+    mentions: list[ConceptMention],
     gap_start: int,
     start: int,
     end: int,
     forward_end: int,
     unit: str | None,
-) -> list[Span]:
+) -> list[ConceptMention]:
     """The measure(s) a value at ``[start, end)`` limits.
 
     Nearest lab/measurement concept(s) before it in its clause ("AST and ALT
@@ -515,14 +573,14 @@ def _bind(
     or observation before it ("aspirin (<=100 mg/d)"); else the first
     measurement after it (">=2 grade heart failure (NYHA grade)").
     """
-    before = _measures_in(spans, gap_start, start, _MEASURE_DOMAINS)
+    before = _measures_in(mentions, gap_start, start, _MEASURE_DOMAINS)
     if before:
         return _measure_run(text, before)
     if unit is not None and unit not in _TIME_UNITS:
-        dosed = _measures_in(spans, gap_start, start, _FALLBACK_DOMAINS)
+        dosed = _measures_in(mentions, gap_start, start, _FALLBACK_DOMAINS)
         if dosed:
             return [dosed[-1]]
-    after = _measures_in(spans, end, forward_end, _MEASURE_DOMAINS)
+    after = _measures_in(mentions, end, forward_end, _MEASURE_DOMAINS)
     return [after[0]] if after else []
 
 
@@ -606,6 +664,7 @@ class CriteriaWindows:
 @cache
 def _scope_patterns() -> dict[str, re.Pattern[str]]:
     lex = lexicon()
+    cues = [*lex.negation_cues, *lex.moods, *lex.excluding_triggers]
     return {
         "negation": re.compile(rf"\b(?:{alternation(lex.negation_cues)})\b", re.I),
         "starts": re.compile(
@@ -618,6 +677,9 @@ def _scope_patterns() -> dict[str, re.Pattern[str]]:
         "excluding": re.compile(
             rf"\b(?:{alternation(lex.excluding_triggers)})\b", re.I
         ),
+        # Any negation, mood or excluding cue: one scan that rules out the
+        # three above on the many criteria with none of them.
+        "cue": re.compile(rf"\b(?:{alternation(cues)})\b", re.I),
     }
 
 
@@ -662,8 +724,10 @@ class CriteriaScope:
 
     def __call__(self, doc: Doc) -> Doc:
         found = annotations(doc)
-        found.negated = bool(_scope_patterns()["starts"].match(found.text))
-        found.mood = criterion_mood(found.text)
-        found.negation_scopes = negation_scopes(found.text)
-        found.excluding_scopes = excluding_scopes(found.text)
+        patterns = _scope_patterns()
+        found.negated = bool(patterns["starts"].match(found.text))
+        if patterns["cue"].search(found.text):
+            found.mood = criterion_mood(found.text)
+            found.negation_scopes = negation_scopes(found.text)
+            found.excluding_scopes = excluding_scopes(found.text)
         return doc

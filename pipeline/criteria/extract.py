@@ -19,13 +19,13 @@ from functools import cache, lru_cache
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from pipeline.collector import collector_paused
 from pipeline.criteria import components  # noqa: F401  (registers the factories)
 from pipeline.criteria.components import (
     ANNOTATIONS_KEY,
-    CONCEPTS_KEY,
+    ConceptMention,
     CriteriaAnnotations,
     annotations,
     concept_terms,
@@ -79,7 +79,10 @@ def criteria_nlp() -> Language:
     for name in RULE_PIPES:
         nlp.add_pipe(name)
     # The pipeline's long-lived objects would otherwise be rescanned by every
-    # full garbage collection while criteria are parsed.
+    # full garbage collection while criteria are parsed; the ICD-10-CM tables
+    # (about 500,000 objects, read by nearly every listing) are built first so
+    # that they are frozen with the rest.
+    _icd_index()
     gc.collect()
     gc.freeze()
     return nlp
@@ -103,20 +106,30 @@ def extract_segments(source: str, segments: Sequence[Segment]) -> list[Criterion
 def extract_many(
     batches: Sequence[tuple[str, Sequence[Segment]]],
 ) -> list[list[Criterion]]:
-    """:func:`extract_segments` for many sources, run through one ``nlp.pipe``."""
+    """:func:`extract_segments` for many sources, run through one ``nlp.pipe``.
+
+    The cyclic garbage collector is paused while the texts are read and the
+    records built: it would otherwise rescan the growing lists of results and
+    the Docs in flight over and over (about 8 % of the stage's CPU time on
+    5,000 Chia lines) to find little: spaCy's NER leaves one small cycle per
+    batch, freed by the first collection after the call (peak memory parsing
+    all 9,090 Chia lines in one call: 423-429 MB, against 409-410 MB for the
+    earlier code, which paused it for the reading only).
+    """
     jobs = [
         (i, span)
         for i, (_, segments) in enumerate(batches)
         for span in sorted({s for seg in segments for s in _spans(seg)})
     ]
-    found = _read_all([(batches[i][0], span) for i, span in jobs])
-    parts: list[dict[tuple[int, int], _Parts]] = [{} for _ in batches]
-    for (i, span), part in zip(jobs, found, strict=True):
-        parts[i][span] = part
-    return [
-        [_criterion(source, seg, parts[i], None) for seg in segments]
-        for i, (source, segments) in enumerate(batches)
-    ]
+    with collector_paused():
+        found = _read_all([(batches[i][0], span) for i, span in jobs])
+        parts: list[dict[tuple[int, int], _Parts]] = [{} for _ in batches]
+        for (i, span), part in zip(jobs, found, strict=True):
+            parts[i][span] = part
+        return [
+            [_criterion(source, seg, parts[i], None) for seg in segments]
+            for i, (source, segments) in enumerate(batches)
+        ]
 
 
 def _spans(seg: Segment) -> Iterable[tuple[int, int]]:
@@ -133,14 +146,7 @@ def _read_all(jobs: list[tuple[str, tuple[int, int]]]) -> list[_Parts]:
     docs = nlp.pipe(
         (_make_doc(nlp, text) for text, _ in normalised), batch_size=BATCH_SIZE
     )
-    # The cyclic garbage collector is paused while the batch is read: it
-    # would otherwise rescan the growing list of results and the Docs in
-    # flight over and over (about 6 % of the stage's CPU time on 5,000 Chia
-    # lines) to find little: spaCy's NER leaves one small cycle per batch,
-    # freed by the first collection after the batch (peak memory parsing
-    # 18,180 Chia lines: 508 MB, against 622 MB with the collector on and
-    # batches of 1,000).
-    with collector_paused(), warnings.catch_warnings():
+    with warnings.catch_warnings():
         # scispaCy's AbbreviationDetector runs an empty matcher on texts
         # without definitions; spaCy's W036 about it says nothing about the
         # input.
@@ -208,9 +214,9 @@ def _read(doc: Doc, index: list[int], offset: int, source: str) -> _Parts:
     found = annotations(doc)
     parts = _Parts(negated=found.negated, mood=found.mood)
     measured = {v.measure for v in found.values}
-    for span, domain, concept in _entity_spans(doc, measured):
-        a, b = place(span.start_char, span.end_char)
-        negated = _inside(span.start_char, found.negation_scopes)
+    for start, end, domain, concept in _entity_spans(doc, measured):
+        a, b = place(start, end)
+        negated = _inside(start, found.negation_scopes)
         entity = Entity(
             text=source[a:b],
             domain=domain,  # type: ignore[arg-type]
@@ -220,7 +226,7 @@ def _read(doc: Doc, index: list[int], offset: int, source: str) -> _Parts:
             codes=_codes(source[a:b], domain, concept),
             negated=negated,
         )
-        if domain in _EXCLUDABLE and _inside(span.start_char, found.excluding_scopes):
+        if domain in _EXCLUDABLE and _inside(start, found.excluding_scopes):
             parts.excluding.append(entity)
         else:
             parts.entities.append(entity)
@@ -259,8 +265,10 @@ def _inside(pos: int, scopes: list[tuple[int, int]] | None) -> bool:
 
 def _entity_spans(
     doc: Doc, measured: set[str]
-) -> list[tuple[Span, str, Concept | None]]:
+) -> list[tuple[int, int, str, Concept | None]]:
     """NER entities with the concept they name, then rule concepts the NER missed.
+
+    Each as (start_char, end_char, domain, concept), in text order.
 
     A vocabulary mention stays a concept whatever the NER made of its words:
     one that no entity carries and that is not inside an entity (which speaks
@@ -268,44 +276,45 @@ def _entity_spans(
     of another type ("Women" tagged Person inside "Women of childbearing
     potential"), so a criterion's concepts do not hinge on such a tag.
     """
-    vocabulary = load_vocabulary()
-    text = annotations(doc).text
-    concept_spans = list(doc.spans[CONCEPTS_KEY]) if CONCEPTS_KEY in doc.spans else []
-    by_extent: dict[tuple[int, int], list[Span]] = {}
-    for span in concept_spans:
-        by_extent.setdefault((span.start, span.end), []).append(span)
-    out: list[tuple[Span, str, Concept | None]] = []
+    found = annotations(doc)
+    by_extent: dict[tuple[int, int], list[ConceptMention]] = {}
+    for mention in found.concepts:
+        by_extent.setdefault((mention.start, mention.end), []).append(mention)
+    out: list[tuple[int, int, str, Concept | None]] = []
     carried: set[tuple[int, int]] = set()
-    ents = list(doc.ents)
-    for ent in ents:
-        inside = [s for s in concept_spans if s.start < ent.end and ent.start < s.end]
+    # Each entity's extents and label read once: a Span computes them on access.
+    ents = [(e.start, e.end, e.start_char, e.end_char, e.label_) for e in doc.ents]
+    for start, end, start_char, end_char, label in ents:
         fitting = [
-            s
-            for s in inside
-            if vocabulary[s.label_].domain == ent.label_
-            or (ent.start <= s.start and s.end <= ent.end)
+            m
+            for m in found.concepts
+            if m.start < end
+            and start < m.end
+            and (m.concept.domain == label or (start <= m.start and m.end <= end))
         ]
-        best = max(fitting, key=len, default=None)
+        best = max(fitting, key=lambda m: m.end - m.start, default=None)
         if best is not None:
             carried.add((best.start, best.end))
         # A slice of the known text: ``Span.text`` re-joins the span's tokens.
         concept = (
-            vocabulary[best.label_]
+            best.concept
             if best is not None
-            else term_concept(text[ent.start_char : ent.end_char])
+            else term_concept(found.text[start_char:end_char])
         )
-        out.append((ent, ent.label_, concept))
+        out.append((start_char, end_char, label, concept))
     for extent, alternatives in by_extent.items():
         if extent in carried or any(
-            e.start <= extent[0] and extent[1] <= e.end for e in ents
+            start <= extent[0] and extent[1] <= end for start, end, *_ in ents
         ):
             continue
         chosen = next(
-            (s for s in alternatives if s.label_ in measured), alternatives[0]
+            (m for m in alternatives if m.concept.id in measured), alternatives[0]
         )
-        concept = vocabulary[chosen.label_]
-        out.append((chosen, concept.domain, concept))
-    return sorted(out, key=lambda item: (item[0].start, item[0].end))
+        out.append(
+            (chosen.start_char, chosen.end_char, chosen.concept.domain, chosen.concept)
+        )
+    # Character order is token order: tokens are never empty.
+    return sorted(out, key=lambda item: (item[0], item[1]))
 
 
 @cache

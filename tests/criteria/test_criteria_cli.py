@@ -73,6 +73,20 @@ def test_bench_reads_chia_lines(tmp_path: Path) -> None:
     assert "(3 criteria" in result.stdout and "Chia lines" in result.stdout
 
 
+@pytest.mark.slow
+def test_bench_runs_print_each_run_and_the_median(tmp_path: Path) -> None:
+    (tmp_path / "NCT1_inc.txt").write_text("Age >= 18 years\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["bench", "criteria", "--chia", str(tmp_path), "--runs", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    runs = re.findall(
+        r"criteria: ([\d,]+) criteria/s on one core \(1 criteria", result.stdout
+    )
+    assert len(runs) == 2
+    assert f"over 2 runs ({runs[0]}, {runs[1]})" in result.stdout
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
