@@ -64,7 +64,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_DIR = ROOT / "models" / "criteria_ner"
 DEFAULT_VECTORS_DIR = ROOT / "models" / "criteria_vectors"
 CONFIG_PATH = Path(__file__).with_name("ner.cfg")
-TRAIN_COMMAND = "trialmatch train criteria-ner --chia ../shared/data/chia-dev"
+TRAIN_COMMAND = "trialmatch train criteria-ner --chia ../shared/data/chia-dev --final"
 VECTORS_COMMAND = (
     "trialmatch train criteria-vectors --chia ../shared/data/chia-dev"
     " --lct ../shared/data/lct-dev --mtsamples ../shared/data/mtsamples-401.csv"
