@@ -51,9 +51,17 @@ def train_criteria_ner(
         typer.Option(help="Static vectors (default models/criteria_vectors)."),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Where to save the model.")] = None,
+    final: Annotated[
+        bool,
+        typer.Option(
+            help="Train on the train and dev parts for the fixed step count "
+            "chosen on dev (the committed model)."
+        ),
+    ] = False,
 ) -> None:
     """Train the criteria entity extractor on the train part of Chia (early
-    stopping on its dev part; the test part is never read)."""
+    stopping on its dev part), or with --final on train+dev for a fixed number
+    of steps; the test part is never read."""
     from pipeline.criteria.ner import (
         DEFAULT_MODEL_DIR,
         DEFAULT_VECTORS_DIR,
@@ -64,6 +72,7 @@ def train_criteria_ner(
         chia,
         DEFAULT_MODEL_DIR if out is None else out,
         vectors_dir=DEFAULT_VECTORS_DIR if vectors is None else vectors,
+        final=final,
     )
     typer.echo(f"saved {saved}")
 

@@ -64,7 +64,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL_DIR = ROOT / "models" / "criteria_ner"
 DEFAULT_VECTORS_DIR = ROOT / "models" / "criteria_vectors"
 CONFIG_PATH = Path(__file__).with_name("ner.cfg")
-TRAIN_COMMAND = "trialmatch train criteria-ner --chia ../shared/data/chia-dev"
+TRAIN_COMMAND = "trialmatch train criteria-ner --chia ../shared/data/chia-dev --final"
 VECTORS_COMMAND = (
     "trialmatch train criteria-vectors --chia ../shared/data/chia-dev"
     " --lct ../shared/data/lct-dev --mtsamples ../shared/data/mtsamples-401.csv"
@@ -73,6 +73,12 @@ VECTORS_COMMAND = (
 # Percent of trials in the test and dev parts (the rest trains).
 _TEST_PERCENT = 20
 _DEV_PERCENT = 10
+
+#: Steps of the final training on train+dev (``final=True``): the best
+#: checkpoint's step of the dev-selected run (4,600 of at most 5,000), scaled by
+#: the extra words (train+dev / train = 1.134), so the final model sees its
+#: data as many times; rounded to the evaluation interval.
+FINAL_STEPS = 5200
 
 # Structural punctuation that criteria glue to words ("Hb<10g/dL",
 # "NIRS(Intracoronary", "AST/ALT"); splitting it lets entity edges fall on
@@ -297,14 +303,19 @@ def train_criteria_ner(
     config: Path = CONFIG_PATH,
     overrides: dict[str, object] | None = None,
     vectors_dir: Path = DEFAULT_VECTORS_DIR,
+    final: bool = False,
 ) -> Path:
     """Train the extractor on the train part of ``chia_dir`` and save it.
 
     spaCy's training loop with ``config`` (fixed seed, early stopping on the
     dev part's entity F1, capped steps); the best checkpoint on dev replaces
-    ``out_dir``. The test part is never read by training. ``vectors_dir``
-    holds the static vectors (:mod:`pipeline.criteria.vectors`), which are
-    copied into the model.
+    ``out_dir``. ``final=True`` trains on the train and dev parts together
+    for :data:`FINAL_STEPS` steps and saves the last checkpoint (the usual
+    last step of model selection: settings chosen on dev, then refit on all
+    the non-test data; dev scores of such a model are no longer held-out).
+    The test part is never read by training. ``vectors_dir`` holds the
+    static vectors (:mod:`pipeline.criteria.vectors`), which are copied into
+    the model.
     """
     from spacy.cli.train import train
 
@@ -313,19 +324,43 @@ def train_criteria_ner(
     documents = read_brat_dir(chia_dir)
     with tempfile.TemporaryDirectory(prefix="criteria-ner-") as tmp:
         work = Path(tmp)
-        paths = write_training_data(documents, work)
-        settings: dict[str, object] = {
-            "paths.train": str(paths["train"]),
-            "paths.dev": str(paths["dev"]),
-            "paths.vectors": str(vectors_dir),
+        parts = work / "parts"
+        parts.mkdir()
+        write_training_data(documents, parts)
+        settings = {
+            **training_settings(parts, vectors_dir, final=final),
             **(overrides or {}),
         }
         train(config, work / "output", overrides=settings, use_gpu=-1)
         if out_dir.exists():
             shutil.rmtree(out_dir)
-        shutil.copytree(work / "output" / "model-best", out_dir)
+        checkpoint = "model-last" if final else "model-best"
+        shutil.copytree(work / "output" / checkpoint, out_dir)
     _forget_training_paths(out_dir / "config.cfg")
     return out_dir
+
+
+def training_settings(
+    parts: Path, vectors_dir: Path, *, final: bool
+) -> dict[str, object]:
+    """The config overrides of one training on the DocBins that
+    :func:`write_training_data` wrote to ``parts``: corpora and vectors
+    paths, and for ``final`` the whole directory as training corpus (spaCy's
+    reader takes every ``.spacy`` file of a directory, so train and dev) with
+    :data:`FINAL_STEPS` steps, no early stopping and no evaluation in between
+    (dev is training data then; its scores would mean nothing)."""
+    settings: dict[str, object] = {
+        "paths.train": str(parts if final else parts / "train.spacy"),
+        "paths.dev": str(parts / "dev.spacy"),
+        "paths.vectors": str(vectors_dir),
+    }
+    if final:
+        settings |= {
+            "training.max_steps": FINAL_STEPS,
+            "training.patience": 0,
+            "training.eval_frequency": FINAL_STEPS,
+        }
+    return settings
 
 
 def _forget_training_paths(config_path: Path) -> None:

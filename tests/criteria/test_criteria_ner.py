@@ -13,6 +13,7 @@ from pipeline.cli import app
 from pipeline.criteria.ner import (
     DEFAULT_MODEL_DIR,
     EVALUATED_TYPES,
+    FINAL_STEPS,
     BratDocument,
     choose_spans,
     criterion_lines,
@@ -25,6 +26,7 @@ from pipeline.criteria.ner import (
     read_brat_document,
     split_of,
     train_criteria_ner,
+    training_settings,
     write_training_data,
 )
 from pipeline.errors import TrialmatchError
@@ -259,3 +261,33 @@ def test_eval_criteria_on_chia_test_part(shared_data: Path) -> None:
 def test_training_without_vectors_names_their_command(tmp_path: Path) -> None:
     with pytest.raises(TrialmatchError, match="train criteria-vectors"):
         train_criteria_ner(tmp_path, tmp_path / "out", vectors_dir=tmp_path / "none")
+
+
+@pytest.mark.parametrize(
+    ("final", "train_path", "steps", "patience"),
+    [
+        (False, "parts/train.spacy", None, None),
+        (True, "parts", FINAL_STEPS, 0),
+    ],
+)
+def test_final_training_reads_train_and_dev_for_fixed_steps(
+    tmp_path: Path,
+    final: bool,
+    train_path: str,
+    steps: int | None,
+    patience: int | None,
+) -> None:
+    # One trial of each part, test included: the directory read as the final
+    # training corpus must hold the train and dev DocBins only.
+    trials = {split_of(f"NCT{n:08d}"): f"NCT{n:08d}" for n in range(60)}
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    write_training_data(
+        [BratDocument(f"{t}_inc", "Age 18", ()) for t in trials.values()], parts
+    )
+    settings = training_settings(parts, tmp_path / "vectors", final=final)
+    assert settings["paths.train"] == str(tmp_path / train_path)
+    assert settings["paths.dev"] == str(parts / "dev.spacy")
+    assert settings.get("training.max_steps") == steps
+    assert settings.get("training.patience") == patience
+    assert sorted(p.name for p in parts.iterdir()) == ["dev.spacy", "train.spacy"]
