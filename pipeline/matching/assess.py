@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -474,13 +475,23 @@ class Part:
     """The outcome of one piece of a criterion (a concept group or a value limit)."""
 
     status: Status
-    sentence: str
+    # The sentence, or how to write it: most parts of a criterion are
+    # outweighed when the parts combine (one unmeasured lab leaves "all labs
+    # in range" unknown), so a reading's sentence is written when first read.
+    text: str | Callable[[], str]
     # Tuples by default: parts are never mutated, and a shared empty tuple
     # spares a list per part (assessment makes tens of parts per patient).
     evidence: Sequence[Fact] = ()
     possible: bool = False
     absent: Sequence[str] = ()
     n_notes: int = 0
+
+    @property
+    def sentence(self) -> str:
+        """Why the part has its status (empty for an unmentioned concept)."""
+        if not isinstance(self.text, str):
+            self.text = self.text()
+        return self.text
 
 
 def _d(day: dt.date | None) -> str:
@@ -636,17 +647,7 @@ def _present(group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date) 
                 [last, neg],
                 possible=True,
             )
-        counts_as = (
-            ""
-            if last.lexical_variant.lower() == group.label.lower()
-            else f", which counts as {group.label},"
-        )
-        return Part(
-            "met",
-            f"{last.lexical_variant}{counts_as} documented on {_d(last.when)}"
-            + _window_phrase(last, c, as_of),
-            [last],
-        )
+        return Part("met", lambda: _documented(last, group, c, as_of), [last])
     if uncertain:
         last = max(uncertain, key=_when_key)
         return Part(
@@ -683,6 +684,18 @@ def _present(group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date) 
     last = max(negated, key=_when_key)
     return Part(
         "not_met", f"{last.lexical_variant} is negated ({_d(last.when)})", [last]
+    )
+
+
+def _documented(f: Fact, group: ConceptGroup, c: Compiled, as_of: dt.date) -> str:
+    counts_as = (
+        ""
+        if f.lexical_variant.lower() == group.label.lower()
+        else f", which counts as {group.label},"
+    )
+    return (
+        f"{f.lexical_variant}{counts_as} documented on {_d(f.when)}"
+        + _window_phrase(f, c, as_of)
     )
 
 
@@ -803,7 +816,7 @@ def _limit_part(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> P
     ok = _satisfies(value, vc)
     return Part(
         "met" if ok else "not_met",
-        f"{name} {shown} on {_d(latest.when)} is {_limit_text(vc, ok)}",
+        lambda: f"{name} {shown} on {_d(latest.when)} is {_limit_text(vc, ok)}",
         [latest],
         possible=latest.uncertain,
     )
@@ -871,7 +884,7 @@ def _merge(status: Status, parts: list[Part]) -> Part:
 def _flip(part: Part) -> Part:
     flipped = {"met": "not_met", "not_met": "met"}.get(part.status, part.status)
     return Part(
-        flipped, part.sentence, part.evidence, part.possible, part.absent, part.n_notes
+        flipped, part.text, part.evidence, part.possible, part.absent, part.n_notes
     )
 
 
@@ -1062,6 +1075,7 @@ _SLOTS = tuple(
     for name in ("__pydantic_extra__", "__pydantic_private__")
 )
 _FIELDS_SET = vars(BaseModel)["__pydantic_fields_set__"].__set__
+_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
 
 
 def trusted(cls: type[R], values: dict[str, object]) -> R:
@@ -1073,7 +1087,12 @@ def trusted(cls: type[R], values: dict[str, object]) -> R:
     """
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", values)
-    _FIELDS_SET(obj, set(values))
+    # Every field is given, so every record of a class has one fields set:
+    # shared (pydantic only adds names already in it, and copies it to change).
+    fields = _ALL_FIELDS.get(cls)
+    if fields is None:
+        fields = _ALL_FIELDS[cls] = set(cls.model_fields)
+    _FIELDS_SET(obj, fields)
     for set_slot in _SLOTS:
         set_slot(obj, None)
     return obj
@@ -1133,3 +1152,48 @@ def assess(
     for c in compiled:
         _assess(c, pf, patient, out)
     return out
+
+
+def _size(c: Compiled) -> int:
+    return 1 + sum(_size(child) for child in c.children)
+
+
+class TrialAssessor:
+    """:func:`assess` for many patients of one compiled trial.
+
+    A patient's notes touch few of a trial's criteria; the records of the
+    others depend only on the patient's sex, age and note count (as for
+    :func:`_assess`'s per-criterion sharing). They are built once per such
+    profile, as for a patient without facts, and each patient's list starts as
+    a copy of them: only the top-level criteria its notes touch are assessed.
+    """
+
+    def __init__(self, compiled: list[Compiled]) -> None:
+        self.compiled = compiled
+        starts = [0]
+        for c in compiled:
+            starts.append(starts[-1] + _size(c))
+        # Where each top-level criterion's records lie in the depth-first list.
+        self.spans = list(pairwise(starts))
+        self._silent: dict[tuple, list[CriterionAssessment]] = {}
+
+    def top(self, records: list[CriterionAssessment]) -> list[CriterionAssessment]:
+        """The top-level criteria's records among ``records``."""
+        return [records[start] for start, _ in self.spans]
+
+    def __call__(self, pf: PersonFacts, patient: Patient) -> list[CriterionAssessment]:
+        """The same list as ``assess(compiled, pf, patient)``."""
+        key = (patient.sex, patient.age_years, patient.age_source, patient.as_of)
+        key += (pf.n_notes,)
+        silent = self._silent.get(key)
+        if silent is None:
+            nothing = PersonFacts(pf.person_id, n_notes=pf.n_notes)
+            silent = self._silent[key] = assess(self.compiled, nothing, patient)
+        out = silent.copy()
+        keys = pf.concept_keys
+        for c, (start, end) in zip(self.compiled, self.spans, strict=True):
+            if not c.concepts.isdisjoint(keys):
+                records: list[CriterionAssessment] = []
+                _assess_fresh(c, pf, patient, records)
+                out[start:end] = records
+        return out
