@@ -683,7 +683,9 @@ def _present(group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date) 
         return Part("not_met", "", absent=[group.label], n_notes=pf.n_notes)
     last = max(negated, key=_when_key)
     return Part(
-        "not_met", f"{last.lexical_variant} is negated ({_d(last.when)})", [last]
+        "not_met",
+        lambda: f"{last.lexical_variant} is negated ({_d(last.when)})",
+        [last],
     )
 
 
@@ -865,6 +867,16 @@ def _combined(parts: list[Part], precedence: tuple[Status, ...]) -> Part:
 def _merge(status: Status, parts: list[Part]) -> Part:
     if len(parts) == 1 and parts[0].status == status and not parts[0].absent:
         return parts[0]  # parts are never mutated, so one can stand for itself
+    return Part(
+        status,
+        lambda: _merged_sentence(parts),
+        [f for p in parts for f in p.evidence],
+        possible=any(p.possible for p in parts),
+    )
+
+
+def _merged_sentence(parts: list[Part]) -> str:
+    """The parts' sentences, then one phrase for every concept none mentions."""
     absent = [label for p in parts for label in p.absent]
     sentences = [p.sentence for p in parts if p.sentence]
     if absent:
@@ -873,12 +885,7 @@ def _merge(status: Status, parts: list[Part]) -> Part:
         names += f" or {absent[-1]}" if len(absent) > 1 else ""
         plural = "note" if n_notes == 1 else "notes"
         sentences.append(f"no mention of {names} in {n_notes} {plural}")
-    return Part(
-        status,
-        "; ".join(sentences),
-        [f for p in parts for f in p.evidence],
-        possible=any(p.possible for p in parts),
-    )
+    return "; ".join(sentences)
 
 
 def _flip(part: Part) -> Part:
