@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise
@@ -475,23 +475,13 @@ class Part:
     """The outcome of one piece of a criterion (a concept group or a value limit)."""
 
     status: Status
-    # The sentence, or how to write it: most parts of a criterion are
-    # outweighed when the parts combine (one unmeasured lab leaves "all labs
-    # in range" unknown), so a reading's sentence is written when first read.
-    text: str | Callable[[], str]
+    sentence: str
     # Tuples by default: parts are never mutated, and a shared empty tuple
     # spares a list per part (assessment makes tens of parts per patient).
     evidence: Sequence[Fact] = ()
     possible: bool = False
     absent: Sequence[str] = ()
     n_notes: int = 0
-
-    @property
-    def sentence(self) -> str:
-        """Why the part has its status (empty for an unmentioned concept)."""
-        if not isinstance(self.text, str):
-            self.text = self.text()
-        return self.text
 
 
 def _d(day: dt.date | None) -> str:
@@ -647,7 +637,17 @@ def _present(group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date) 
                 [last, neg],
                 possible=True,
             )
-        return Part("met", lambda: _documented(last, group, c, as_of), [last])
+        counts_as = (
+            ""
+            if last.lexical_variant.lower() == group.label.lower()
+            else f", which counts as {group.label},"
+        )
+        return Part(
+            "met",
+            f"{last.lexical_variant}{counts_as} documented on {_d(last.when)}"
+            + _window_phrase(last, c, as_of),
+            [last],
+        )
     if uncertain:
         last = max(uncertain, key=_when_key)
         return Part(
@@ -683,21 +683,7 @@ def _present(group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date) 
         return Part("not_met", "", absent=[group.label], n_notes=pf.n_notes)
     last = max(negated, key=_when_key)
     return Part(
-        "not_met",
-        lambda: f"{last.lexical_variant} is negated ({_d(last.when)})",
-        [last],
-    )
-
-
-def _documented(f: Fact, group: ConceptGroup, c: Compiled, as_of: dt.date) -> str:
-    counts_as = (
-        ""
-        if f.lexical_variant.lower() == group.label.lower()
-        else f", which counts as {group.label},"
-    )
-    return (
-        f"{f.lexical_variant}{counts_as} documented on {_d(f.when)}"
-        + _window_phrase(f, c, as_of)
+        "not_met", f"{last.lexical_variant} is negated ({_d(last.when)})", [last]
     )
 
 
@@ -818,7 +804,7 @@ def _limit_part(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> P
     ok = _satisfies(value, vc)
     return Part(
         "met" if ok else "not_met",
-        lambda: f"{name} {shown} on {_d(latest.when)} is {_limit_text(vc, ok)}",
+        f"{name} {shown} on {_d(latest.when)} is {_limit_text(vc, ok)}",
         [latest],
         possible=latest.uncertain,
     )
@@ -867,16 +853,6 @@ def _combined(parts: list[Part], precedence: tuple[Status, ...]) -> Part:
 def _merge(status: Status, parts: list[Part]) -> Part:
     if len(parts) == 1 and parts[0].status == status and not parts[0].absent:
         return parts[0]  # parts are never mutated, so one can stand for itself
-    return Part(
-        status,
-        lambda: _merged_sentence(parts),
-        [f for p in parts for f in p.evidence],
-        possible=any(p.possible for p in parts),
-    )
-
-
-def _merged_sentence(parts: list[Part]) -> str:
-    """The parts' sentences, then one phrase for every concept none mentions."""
     absent = [label for p in parts for label in p.absent]
     sentences = [p.sentence for p in parts if p.sentence]
     if absent:
@@ -885,13 +861,18 @@ def _merged_sentence(parts: list[Part]) -> str:
         names += f" or {absent[-1]}" if len(absent) > 1 else ""
         plural = "note" if n_notes == 1 else "notes"
         sentences.append(f"no mention of {names} in {n_notes} {plural}")
-    return "; ".join(sentences)
+    return Part(
+        status,
+        "; ".join(sentences),
+        [f for p in parts for f in p.evidence],
+        possible=any(p.possible for p in parts),
+    )
 
 
 def _flip(part: Part) -> Part:
     flipped = {"met": "not_met", "not_met": "met"}.get(part.status, part.status)
     return Part(
-        flipped, part.text, part.evidence, part.possible, part.absent, part.n_notes
+        flipped, part.sentence, part.evidence, part.possible, part.absent, part.n_notes
     )
 
 
