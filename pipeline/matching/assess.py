@@ -36,6 +36,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
+from itertools import pairwise
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -1087,6 +1088,7 @@ _SLOTS = tuple(
     for name in ("__pydantic_extra__", "__pydantic_private__")
 )
 _FIELDS_SET = vars(BaseModel)["__pydantic_fields_set__"].__set__
+_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
 
 
 def trusted(cls: type[R], values: dict[str, object]) -> R:
@@ -1098,7 +1100,12 @@ def trusted(cls: type[R], values: dict[str, object]) -> R:
     """
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", values)
-    _FIELDS_SET(obj, set(values))
+    # Every field is given, so every record of a class has one fields set:
+    # shared (pydantic only adds names already in it, and copies it to change).
+    fields = _ALL_FIELDS.get(cls)
+    if fields is None:
+        fields = _ALL_FIELDS[cls] = set(cls.model_fields)
+    _FIELDS_SET(obj, fields)
     for set_slot in _SLOTS:
         set_slot(obj, None)
     return obj
@@ -1158,3 +1165,48 @@ def assess(
     for c in compiled:
         _assess(c, pf, patient, out)
     return out
+
+
+def _size(c: Compiled) -> int:
+    return 1 + sum(_size(child) for child in c.children)
+
+
+class TrialAssessor:
+    """:func:`assess` for many patients of one compiled trial.
+
+    A patient's notes touch few of a trial's criteria; the records of the
+    others depend only on the patient's sex, age and note count (as for
+    :func:`_assess`'s per-criterion sharing). They are built once per such
+    profile, as for a patient without facts, and each patient's list starts as
+    a copy of them: only the top-level criteria its notes touch are assessed.
+    """
+
+    def __init__(self, compiled: list[Compiled]) -> None:
+        self.compiled = compiled
+        starts = [0]
+        for c in compiled:
+            starts.append(starts[-1] + _size(c))
+        # Where each top-level criterion's records lie in the depth-first list.
+        self.spans = list(pairwise(starts))
+        self._silent: dict[tuple, list[CriterionAssessment]] = {}
+
+    def top(self, records: list[CriterionAssessment]) -> list[CriterionAssessment]:
+        """The top-level criteria's records among ``records``."""
+        return [records[start] for start, _ in self.spans]
+
+    def __call__(self, pf: PersonFacts, patient: Patient) -> list[CriterionAssessment]:
+        """The same list as ``assess(compiled, pf, patient)``."""
+        key = (patient.sex, patient.age_years, patient.age_source, patient.as_of)
+        key += (pf.n_notes,)
+        silent = self._silent.get(key)
+        if silent is None:
+            nothing = PersonFacts(pf.person_id, n_notes=pf.n_notes)
+            silent = self._silent[key] = assess(self.compiled, nothing, patient)
+        out = silent.copy()
+        keys = pf.concept_keys
+        for c, (start, end) in zip(self.compiled, self.spans, strict=True):
+            if not c.concepts.isdisjoint(keys):
+                records: list[CriterionAssessment] = []
+                _assess_fresh(c, pf, patient, records)
+                out[start:end] = records
+        return out

@@ -12,9 +12,8 @@ import pandas as pd
 
 from pipeline.collector import collector_paused
 from pipeline.matching.assess import (
-    Compiled,
     Patient,
-    assess,
+    TrialAssessor,
     compile_trial,
     trusted,
 )
@@ -109,9 +108,8 @@ def score_patients(
     indexed and scored in batches, so the ranker runs vectorised while a caller
     that only counts or writes the matches never holds them all.
     """
-    compiled = compile_trial(trial)
+    assessor = TrialAssessor(compile_trial(trial))
     model = load_ranker() if ranker == "trained" else ranker
-    top = _top_slots(compiled)
     # Scoring allocates millions of small objects that form no reference
     # cycles (facts, parts, records); what it leaves alive is results, held
     # until the caller drops them: frozen, so later collections skip them.
@@ -119,7 +117,7 @@ def score_patients(
         for batch in _person_batches(facts):
             indexed = index_facts(batch, as_of)
             assessed = [
-                _assess_person(compiled, top, indexed[pid], persons.get(pid), as_of)
+                _assess_person(assessor, indexed[pid], persons.get(pid), as_of)
                 for pid in sorted(indexed)
             ]
             yield from _scored(trial, assessed, model)
@@ -140,31 +138,11 @@ def _person_batches(facts: pd.DataFrame) -> Iterator[pd.DataFrame]:
         yield batch
 
 
-def _top_slots(compiled: list[Compiled]) -> list[int]:
-    """Where :func:`assess` puts the top-level criteria in its depth-first list.
-
-    Every criterion has one record, so the positions are fixed by the trial.
-    """
-
-    def size(c: Compiled) -> int:
-        return 1 + sum(size(child) for child in c.children)
-
-    slots, at = [], 0
-    for c in compiled:
-        slots.append(at)
-        at += size(c)
-    return slots
-
-
 def _assess_person(
-    compiled: list[Compiled],
-    top: list[int],
-    pf: PersonFacts,
-    person: Person | None,
-    as_of: dt.date,
+    assessor: TrialAssessor, pf: PersonFacts, person: Person | None, as_of: dt.date
 ) -> _Assessed:
-    criteria = assess(compiled, pf, patient_of(pf, person, as_of))
-    return _Assessed(pf.person_id, criteria, [criteria[i] for i in top])
+    criteria = assessor(pf, patient_of(pf, person, as_of))
+    return _Assessed(pf.person_id, criteria, assessor.top(criteria))
 
 
 def _scored(

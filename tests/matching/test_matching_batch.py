@@ -1,7 +1,8 @@
 """A patient's match does not depend on the patients scored before it.
 
 Scoring shares work between patients: records and parts that depend only on
-the patient's sex, age and note count are built once per compiled criterion,
+the patient's sex, age and note count are built once per compiled criterion
+(and, for the criteria a patient's notes never touch, once per trial),
 evidence once per fact. Each patient is scored here both in one batch with all
 the others and alone (a fresh compile, nothing shared), and the JSON must be
 identical, on the bundled sample archive (facts from the notes stage) and on
@@ -17,8 +18,10 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SEED
 
+from pipeline.matching.assess import TrialAssessor, assess, compile_trial
 from pipeline.matching.bench import synthetic_facts
-from pipeline.matching.match import score_patients
+from pipeline.matching.facts import index_facts
+from pipeline.matching.match import patient_of, score_patients
 from pipeline.matching.ranker import PatientRanker, load_ranker
 from pipeline.schema import Person, Trial
 
@@ -76,3 +79,16 @@ def test_each_patient_scores_alike_alone_and_in_a_batch(seed: Trial, source) -> 
     batch = [m.to_json() for m in score_patients(seed, facts, persons, AS_OF, ranker)]
     assert len(batch) == facts["person_id"].nunique()
     assert batch == _alone(seed, facts, persons, ranker)
+
+
+@pytest.mark.parametrize("source", [_sample, _generated], ids=["sample", "generated"])
+def test_the_trial_assessor_gives_what_assess_gives(seed: Trial, source) -> None:
+    """:class:`TrialAssessor` starts each patient from the records of a patient
+    alike without facts; :func:`assess` (fresh compile per patient) does not."""
+    facts, persons = source(seed)
+    assessor = TrialAssessor(compile_trial(seed))
+    for pid, pf in sorted(index_facts(facts, AS_OF).items()):
+        patient = patient_of(pf, persons.get(pid), AS_OF)
+        shared = [a.to_json() for a in assessor(pf, patient)]
+        alone = [a.to_json() for a in assess(compile_trial(seed), pf, patient)]
+        assert shared == alone, pid
