@@ -70,6 +70,9 @@ class ConceptGroup:
     domain: str
     root: str
     absent: bool = False
+    # Named of a relative ("a parent diagnosed with bipolar disorder"): met by
+    # the notes' family-history mentions, not by the patient's own.
+    family: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +152,13 @@ def _groups(
     entities: list,
     skip: set[str],
     absent: frozenset[str] = frozenset(),
+    family: frozenset[str] = frozenset(),
 ) -> list[ConceptGroup]:
     """Cluster entities whose concepts are related by is_a into one group.
 
     Concepts in ``absent`` are asked to be absent ("no informed consent",
-    "unable to give consent") and form groups of their own.
+    "unable to give consent") and concepts in ``family`` of a relative ("a
+    parent diagnosed with bipolar disorder"); each forms a group of its own.
     """
     rules = load_rules()
     groups: list[ConceptGroup] = []
@@ -167,11 +172,20 @@ def _groups(
         if domain in rules.ignored_domains:
             continue
         members = _members(vocab, cid)
-        if cid in absent:
-            groups.append(ConceptGroup(ent.text, members, domain, cid, absent=True))
+        if cid in absent or cid in family:
+            groups.append(
+                ConceptGroup(
+                    ent.text,
+                    members,
+                    domain,
+                    cid,
+                    absent=cid in absent,
+                    family=cid in family,
+                )
+            )
             continue
         for i, group in enumerate(groups):
-            if group.absent:
+            if group.absent or group.family:
                 continue
             if cid in group.concepts or group.concepts & members == group.concepts:
                 inside = cid in group.concepts
@@ -316,7 +330,8 @@ def compile_criterion(
         label = vc.measure_text or vc.measure
         limits.append(Limit(vc, _members(vocab, cid), label, cid, counted))
     limit_concepts = {cid for lim in limits for cid in lim.concepts}
-    groups = _groups(vocab, criterion.entities, limit_concepts, absent)
+    family = _preceded_by(criterion, rules.family_triggers, 5)
+    groups = _groups(vocab, criterion.entities, limit_concepts, absent, family)
     qualifiers: list[ConceptGroup] = []
     if criterion.kind == "exclusion":
         own = _population([g for g in groups if g.root not in others], trial_named)
@@ -617,7 +632,8 @@ def _present(group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date) 
     facts = [
         f
         for f in _facts_for(pf, group.concepts)
-        if f.about_patient and not (c.current_only and f.historical and not f.negated)
+        if (f.family and not f.hypothetical if group.family else f.about_patient)
+        and not (c.current_only and f.historical and not f.negated)
     ]
     if not facts:
         return Part("not_met", "", absent=[group.label], n_notes=pf.n_notes)

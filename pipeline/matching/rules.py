@@ -50,6 +50,8 @@ class MatchingRules(BaseModel):
     # Exclusions naming only these are left open by silence: a note that does
     # not say a woman is pregnant does not say she is not.
     open_world_concepts: list[str]
+    # A concept within five words after one of these is named of a relative.
+    family_triggers: list[str]
 
 
 @cache

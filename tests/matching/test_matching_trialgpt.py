@@ -151,3 +151,47 @@ def test_an_exclusion_is_read_in_its_trials_context(
         ]
     ]
     assert judgements(rows)[1].assessment.status == status
+
+
+@pytest.mark.parametrize(
+    ("kind", "criterion", "note", "status"),
+    [
+        # Regression from the train part: the patient's own bipolar disorder is
+        # not a parent's.
+        (
+            "inclusion",
+            "At least one parent diagnosed with bipolar disorder",
+            "0. A 20-year-old man with bipolar disorder.",
+            "unknown",
+        ),
+        (
+            "inclusion",
+            "At least one parent diagnosed with bipolar disorder",
+            "0. A 20-year-old man. 1. His mother has bipolar disorder.",
+            "met",
+        ),
+        (
+            "exclusion",
+            "Family history of stroke",
+            "0. A 60-year-old man. 1. His father had a stroke at 70.",
+            "met",
+        ),
+        (
+            "exclusion",
+            "Family history of stroke",
+            "0. A 60-year-old man who had a stroke in 2019.",
+            "not_met",
+        ),
+    ],
+)
+def test_a_criterion_about_a_relative_reads_family_history(
+    kind: str, criterion: str, note: str, status: str
+) -> None:
+    row = {
+        "patient_id": "p",
+        "note": note,
+        "criterion_type": kind,
+        "criterion_text": criterion,
+        "expert_eligibility": "not enough information",
+    }
+    assert judgements([row])[0].assessment.status == status
