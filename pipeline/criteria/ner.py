@@ -326,9 +326,9 @@ def train_criteria_ner(
         work = Path(tmp)
         parts = work / "parts"
         parts.mkdir()
-        write_training_data(documents, parts)
+        paths = write_training_data(documents, parts)
         settings = {
-            **training_settings(parts, vectors_dir, final=final),
+            **training_settings(paths, vectors_dir, final=final),
             **(overrides or {}),
         }
         train(config, work / "output", overrides=settings, use_gpu=-1)
@@ -341,17 +341,17 @@ def train_criteria_ner(
 
 
 def training_settings(
-    parts: Path, vectors_dir: Path, *, final: bool
+    paths: dict[Split, Path], vectors_dir: Path, *, final: bool
 ) -> dict[str, object]:
-    """The config overrides of one training on the DocBins that
-    :func:`write_training_data` wrote to ``parts``: corpora and vectors
-    paths, and for ``final`` the whole directory as training corpus (spaCy's
-    reader takes every ``.spacy`` file of a directory, so train and dev) with
+    """The config overrides of one training on the DocBins ``paths`` that
+    :func:`write_training_data` wrote: corpora and vectors paths, and for
+    ``final`` their whole directory as training corpus (spaCy's reader takes
+    every ``.spacy`` file of a directory, so train and dev) with
     :data:`FINAL_STEPS` steps, no early stopping and no evaluation in between
     (dev is training data then; its scores would mean nothing)."""
     settings: dict[str, object] = {
-        "paths.train": str(parts if final else parts / "train.spacy"),
-        "paths.dev": str(parts / "dev.spacy"),
+        "paths.train": str(paths["train"].parent if final else paths["train"]),
+        "paths.dev": str(paths["dev"]),
         "paths.vectors": str(vectors_dir),
     }
     if final:

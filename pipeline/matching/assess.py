@@ -632,7 +632,7 @@ def _present(group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date) 
     facts = [
         f
         for f in _facts_for(pf, group.concepts)
-        if (f.family and not f.hypothetical if group.family else f.about_patient)
+        if (f.about_relative if group.family else f.about_patient)
         and not (c.current_only and f.historical and not f.negated)
     ]
     if not facts:

@@ -66,6 +66,12 @@ class Fact(NamedTuple):
         """False for family-history and hypothetical mentions: never evidence."""
         return not (self.family or self.hypothetical)
 
+    @property
+    def about_relative(self) -> bool:
+        """A family-history mention that is not hypothetical: evidence for a
+        criterion about a relative."""
+        return self.family and not self.hypothetical
+
 
 @dataclass(slots=True)
 class PersonFacts:

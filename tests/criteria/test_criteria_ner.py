@@ -282,10 +282,10 @@ def test_final_training_reads_train_and_dev_for_fixed_steps(
     trials = {split_of(f"NCT{n:08d}"): f"NCT{n:08d}" for n in range(60)}
     parts = tmp_path / "parts"
     parts.mkdir()
-    write_training_data(
+    paths = write_training_data(
         [BratDocument(f"{t}_inc", "Age 18", ()) for t in trials.values()], parts
     )
-    settings = training_settings(parts, tmp_path / "vectors", final=final)
+    settings = training_settings(paths, tmp_path / "vectors", final=final)
     assert settings["paths.train"] == str(tmp_path / train_path)
     assert settings["paths.dev"] == str(parts / "dev.spacy")
     assert settings.get("training.max_steps") == steps

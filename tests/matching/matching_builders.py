@@ -7,8 +7,11 @@ import itertools
 
 import pandas as pd
 
+from pipeline.matching.assess import Patient, assess, compile_criterion
+from pipeline.matching.facts import PersonFacts, index_facts
 from pipeline.schema import (
     Criterion,
+    CriterionAssessment,
     CriterionException,
     Entity,
     NoteFact,
@@ -111,3 +114,17 @@ def frame(*facts: NoteFact) -> pd.DataFrame:
     return pd.DataFrame(
         [f.model_dump() for f in facts], columns=list(NoteFact.model_fields)
     )
+
+
+def run(
+    criterion: Criterion,
+    *facts: NoteFact,
+    sex: str | None = "male",
+    age: float | None = 60,
+) -> list[CriterionAssessment]:
+    """``criterion`` (and its sub-criteria) assessed for person p1 with ``facts``."""
+    df = frame(*facts) if facts else frame(fact("hemoglobin", person_id="other"))
+    pf = index_facts(df, AS_OF).get("p1")
+    if pf is None:
+        pf = PersonFacts("p1", n_notes=1)
+    return assess([compile_criterion(criterion)], pf, Patient("p1", sex, age, AS_OF))

@@ -5,21 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from matching_builders import AS_OF, allowance, crit, ent, fact, frame, limit, window
+from matching_builders import (
+    AS_OF,
+    allowance,
+    crit,
+    ent,
+    fact,
+    frame,
+    limit,
+    run,
+    window,
+)
 
 from pipeline.matching.assess import Patient, assess, compile_criterion
 from pipeline.matching.facts import PersonFacts, index_facts
-from pipeline.schema import Criterion, NoteFact
+from pipeline.schema import NoteFact
 
 D = dt.date
-
-
-def run(criterion: Criterion, *facts: NoteFact, sex: str | None = "male", age=60):
-    df = frame(*facts) if facts else frame(fact("hemoglobin", person_id="other"))
-    pf = index_facts(df, AS_OF).get("p1")
-    if pf is None:
-        pf = PersonFacts("p1", n_notes=1)
-    return assess([compile_criterion(criterion)], pf, Patient("p1", sex, age, AS_OF))
 
 
 ANTICOAG = crit(

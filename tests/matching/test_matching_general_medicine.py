@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from matching_builders import AS_OF, crit, ent, fact, frame, limit
+from matching_builders import crit, ent, fact, limit, run
 
-from pipeline.matching.assess import Patient, assess, compile_criterion
-from pipeline.matching.facts import PersonFacts, index_facts
 from pipeline.schema import Criterion, NoteFact
 
 
 def status(criterion: Criterion, *facts: NoteFact) -> str:
-    pf = index_facts(frame(*facts), AS_OF).get("p1") or PersonFacts("p1", n_notes=1)
-    patient = Patient("p1", "female", 40, AS_OF)
-    return assess([compile_criterion(criterion)], pf, patient)[0].status
+    return run(criterion, *facts, sex="female", age=40)[0].status
 
 
 HEART_RATE = crit(

@@ -90,6 +90,18 @@ def test_bench_facts_are_note_nlp_shaped_and_matchable() -> None:
     assert json.loads(matches[0].to_json())["trial_id"] == "NCT-TEST"
 
 
+def row(kind: str, criterion: str, note: str, **fields: str) -> dict[str, str]:
+    """One row of a TrialGPT criterion-level file (the label is unused here)."""
+    return {
+        "patient_id": "p",
+        "note": note,
+        "criterion_type": kind,
+        "criterion_text": criterion,
+        "expert_eligibility": "not enough information",
+        **fields,
+    }
+
+
 CONSENTED = "0. A 60-year-old man with COPD. 1. He signed informed consent."
 SILENT = "0. A 60-year-old man with COPD."
 
@@ -110,14 +122,7 @@ def test_an_exclusion_asking_for_absence(
     criterion: str, note: str, status: str
 ) -> None:
     kind = "inclusion" if criterion.startswith("Signed") else "exclusion"
-    row = {
-        "patient_id": "p",
-        "note": note,
-        "criterion_type": kind,
-        "criterion_text": criterion,
-        "expert_eligibility": "not enough information",
-    }
-    assert judgements([row])[0].assessment.status == status
+    assert judgements([row(kind, criterion, note)])[0].assessment.status == status
 
 
 PREGNANT = "0. A 27-year-old woman, pregnant at 12 weeks of gestation."
@@ -137,14 +142,7 @@ def test_an_exclusion_is_read_in_its_trials_context(
     trial_inclusion: str, status: str
 ) -> None:
     rows = [
-        {
-            "patient_id": "p",
-            "trial_id": "NCT-1",
-            "note": PREGNANT,
-            "criterion_type": kind,
-            "criterion_text": text,
-            "expert_eligibility": "not enough information",
-        }
+        row(kind, text, PREGNANT, trial_id="NCT-1")
         for kind, text in [
             ("inclusion", trial_inclusion),
             ("exclusion", "pregnancy women affected by beta thalassemia"),
@@ -187,11 +185,4 @@ def test_an_exclusion_is_read_in_its_trials_context(
 def test_a_criterion_about_a_relative_reads_family_history(
     kind: str, criterion: str, note: str, status: str
 ) -> None:
-    row = {
-        "patient_id": "p",
-        "note": note,
-        "criterion_type": kind,
-        "criterion_text": criterion,
-        "expert_eligibility": "not enough information",
-    }
-    assert judgements([row])[0].assessment.status == status
+    assert judgements([row(kind, criterion, note)])[0].assessment.status == status
