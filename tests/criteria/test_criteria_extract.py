@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.criteria import components, parse_criteria, parse_criterion
+from pipeline.criteria import components, extract, parse_criteria, parse_criterion
 from pipeline.criteria.extract import (
     RULE_PIPES,
     _make_doc,
@@ -295,11 +297,39 @@ def test_lay_terms_must_name_vocabulary_concepts(
         ("Acute pancreatitis", "K85"),
         ("liver disease", "K76.9"),
         ("Essential (primary) hypertension", "I10"),
+        # A category that is its own block (C50 is block C50-C50 too).
+        ("Malignant neoplasm of breast", "C50"),
+        ("Human immunodeficiency virus [HIV] disease", "B20"),
+        # Where a category and its one subcategory share a name, the specific one.
+        ("Other viral enteritis", "A08.39"),
+        # Seventh characters: an inherited sevenChrDef and a placeholder X.
+        (
+            "Type 2 diabetes mellitus with mild nonproliferative diabetic "
+            "retinopathy with macular edema, left eye",
+            "E11.3212",
+        ),
+        ("Puncture wound with foreign body of left hand, sequela", "S61.442S"),
+        (
+            "Poisoning by penicillins, accidental (unintentional), initial encounter",
+            "T36.0X1A",
+        ),
         ("cancer of unknown kind", None),
     ],
 )
 def test_icd10cm_lookup(text: str, code: str | None) -> None:
     assert icd10cm_code(text) == code
+
+
+def test_missing_icd10cm_tables_are_reported(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(extract, "_icd_data_dir", lambda: tmp_path)
+    extract._icd_index.cache_clear()
+    try:
+        with pytest.raises(TrialmatchError, match="ICD-10-CM tables"):
+            extract._icd_index()
+    finally:
+        extract._icd_index.cache_clear()
 
 
 @pytest.mark.skipif(not ner_available(), reason="needs the trained criteria NER")
