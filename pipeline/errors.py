@@ -110,14 +110,6 @@ def bad_facts(missing: list[str]) -> TrialmatchError:
     )
 
 
-def bad_persons(path: Path, detail: str) -> TrialmatchError:
-    return TrialmatchError(
-        f"{path}: not a person table ({detail}); give a CSV with a person_id "
-        "column and optional birth_date (YYYY-MM-DD), year_of_birth and sex "
-        "(female/male)."
-    )
-
-
 def bad_trialgpt(path: Path, detail: str) -> TrialmatchError:
     return TrialmatchError(
         f"{path}: not a TrialGPT criterion-level file ({detail}); see "

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -135,9 +135,6 @@ def locate(condition: str, sentence: str) -> tuple[int, int]:
         if found is not None:
             return found.start(), found.end()
     return 0, len(sentence)
-
-
-Predictor = Callable[[Sequence[NegexRow]], list[frozenset[str]]]
 
 
 def row_assertions(
