@@ -125,6 +125,12 @@ class Compiled:
     # Parts of a group or limit the patient's notes never mention, by what
     # they then depend on (see :func:`_presence` and :func:`_check_limit`).
     quiet: dict[tuple, Part] = field(default_factory=dict)
+    # The fields every record of this criterion starts with.
+    head: dict[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        crit = self.criterion
+        self.head = {"criterion_id": crit.id, "kind": crit.kind, "text": crit.text}
 
     @property
     def id(self) -> str:
@@ -582,10 +588,16 @@ def _satisfies(value: float | None, vc: ValueConstraint) -> bool:
     return False
 
 
-def _facts_for(pf: PersonFacts, concepts: frozenset[str]) -> list[Fact]:
+def _facts_for(pf: PersonFacts, concepts: frozenset[str]) -> Sequence[Fact]:
+    """The person's facts of ``concepts``, in the notes' order (read-only)."""
+    keys = pf.concept_keys & concepts
+    if len(keys) == 1:
+        # Most lookups hit one concept: its list as it stands, uncopied.
+        (key,) = keys
+        return pf.by_concept[key]
     # In the notes' order: iterating a set of concept ids would order evidence
     # by string hash, which changes from one process to the next.
-    return [f for k, facts in pf.by_concept.items() if k in concepts for f in facts]
+    return [f for k, facts in pf.by_concept.items() if k in keys for f in facts]
 
 
 def _presence(
@@ -754,12 +766,24 @@ def _limit_value(lim: Limit, f: Fact) -> tuple[float | None, str]:
 
 
 def _limit_text(vc: ValueConstraint, satisfied: bool) -> str:
-    words = load_rules().comparator_words[vc.comparator]
-    unit = f" {vc.unit}" if vc.unit else ""
+    return _limit_phrase(vc.comparator, vc.value, vc.value_high, vc.unit, satisfied)
+
+
+@cache
+def _limit_phrase(
+    comparator: str,
+    value: float,
+    value_high: float | None,
+    unit: str | None,
+    satisfied: bool,
+) -> str:
+    # Cached: a trial has a few limits, and each phrase is read per patient.
+    words = load_rules().comparator_words[comparator]
+    unit_text = f" {unit}" if unit else ""
     word = words[0] if satisfied else words[1]
-    if vc.comparator == "between":
-        return f"{word} {_num(vc.value)}–{_num(vc.value_high or vc.value)}{unit}"
-    return f"{word} {_num(vc.value)}{unit}"
+    if comparator == "between":
+        return f"{word} {_num(value)}–{_num(value_high or value)}{unit_text}"
+    return f"{word} {_num(value)}{unit_text}"
 
 
 def _check_limit(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
@@ -814,7 +838,7 @@ def _limit_part(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> P
     if not facts:
         plural = "note" if pf.n_notes == 1 else "notes"
         return Part("unknown", f"no {lim.label} value in {pf.n_notes} {plural}")
-    latest = max(facts, key=_when_key)
+    latest = facts[0] if len(facts) == 1 else max(facts, key=_when_key)
     if vc.sex is not None and patient.sex is None:
         return Part(
             "unknown",
@@ -823,7 +847,7 @@ def _limit_part(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> P
             [latest],
         )
     value, shown = _limit_value(lim, latest)
-    name = lim.label[:1].upper() + lim.label[1:]
+    name = _capitalized(lim.label)
     if value is None:
         return Part(
             "unknown",
@@ -838,6 +862,11 @@ def _limit_part(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> P
         [latest],
         possible=latest.uncertain,
     )
+
+
+@cache
+def _capitalized(label: str) -> str:
+    return label[:1].upper() + label[1:]
 
 
 def _count_limit(lim: Limit, pf: PersonFacts) -> Part:
@@ -872,7 +901,8 @@ def _any(parts: list[Part]) -> Part:
 def _combined(parts: list[Part], precedence: tuple[Status, ...]) -> Part:
     """The parts with the first status of ``precedence`` any part has, merged."""
     if len(parts) == 1:
-        return _merge(parts[0].status, parts)
+        only = parts[0]
+        return only if not only.absent else _merge(only.status, parts)
     statuses = {p.status for p in parts}
     for status in precedence:
         if status in statuses:
@@ -883,20 +913,27 @@ def _combined(parts: list[Part], precedence: tuple[Status, ...]) -> Part:
 def _merge(status: Status, parts: list[Part]) -> Part:
     if len(parts) == 1 and parts[0].status == status and not parts[0].absent:
         return parts[0]  # parts are never mutated, so one can stand for itself
-    absent = [label for p in parts for label in p.absent]
-    sentences = [p.sentence for p in parts if p.sentence]
+    absent: list[str] = []
+    sentences: list[str] = []
+    evidence: list[Fact] = []
+    possible = False
+    n_notes = 0
+    for p in parts:
+        if p.absent:
+            absent.extend(p.absent)
+        if p.sentence:
+            sentences.append(p.sentence)
+        if p.evidence:
+            evidence.extend(p.evidence)
+        possible = possible or p.possible
+        if p.n_notes > n_notes:
+            n_notes = p.n_notes
     if absent:
-        n_notes = max(p.n_notes for p in parts)
         names = absent[0] if len(absent) == 1 else ", ".join(absent[:-1])
         names += f" or {absent[-1]}" if len(absent) > 1 else ""
         plural = "note" if n_notes == 1 else "notes"
         sentences.append(f"no mention of {names} in {n_notes} {plural}")
-    return Part(
-        status,
-        "; ".join(sentences),
-        [f for p in parts for f in p.evidence],
-        possible=any(p.possible for p in parts),
-    )
+    return Part(status, "; ".join(sentences), evidence, possible=possible)
 
 
 def _flip(part: Part) -> Part:
@@ -1086,9 +1123,7 @@ def _new_record(c: Compiled, part: Part, pf: PersonFacts) -> CriterionAssessment
     return trusted(
         CriterionAssessment,
         {
-            "criterion_id": c.id,
-            "kind": c.criterion.kind,
-            "text": c.criterion.text,
+            **c.head,
             "status": part.status,
             "evidence": evidence,
             "rationale": _sentence(part.sentence),
@@ -1205,6 +1240,12 @@ class TrialAssessor:
         # Where each top-level criterion's records lie in the depth-first list.
         self.spans = list(pairwise(starts))
         self._silent: dict[tuple, list[CriterionAssessment]] = {}
+        # The top-level criteria each concept touches: a patient's dozen
+        # concepts are looked up instead of testing every criterion.
+        self._touched_by: dict[str, list[int]] = {}
+        for i, c in enumerate(compiled):
+            for cid in c.concepts:
+                self._touched_by.setdefault(cid, []).append(i)
 
     def top(self, records: list[CriterionAssessment]) -> list[CriterionAssessment]:
         """The top-level criteria's records among ``records``."""
@@ -1219,10 +1260,11 @@ class TrialAssessor:
             nothing = PersonFacts(pf.person_id, n_notes=pf.n_notes)
             silent = self._silent[key] = assess(self.compiled, nothing, patient)
         out = silent.copy()
-        keys = pf.concept_keys
-        for c, (start, end) in zip(self.compiled, self.spans, strict=True):
-            if not c.concepts.isdisjoint(keys):
-                records: list[CriterionAssessment] = []
-                _assess_fresh(c, pf, patient, records)
-                out[start:end] = records
+        touched_by = self._touched_by
+        touched = {i for k in pf.concept_keys for i in touched_by.get(k, ())}
+        for i in sorted(touched):
+            start, end = self.spans[i]
+            records: list[CriterionAssessment] = []
+            _assess_fresh(self.compiled[i], pf, patient, records)
+            out[start:end] = records
         return out

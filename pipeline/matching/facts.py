@@ -59,7 +59,15 @@ class Fact(NamedTuple):
     @property
     def modifiers(self) -> list[str]:
         """The ConText modifiers set on this mention (Harkema et al. 2009)."""
-        return [m for m in _MODIFIERS if getattr(self, m)]
+        # The fields read directly: getattr by name costs a call per modifier.
+        flags = (
+            self.negated,
+            self.historical,
+            self.hypothetical,
+            self.family,
+            self.uncertain,
+        )
+        return [m for m, on in zip(_MODIFIERS, flags, strict=True) if on]
 
     @property
     def about_patient(self) -> bool:
