@@ -906,6 +906,8 @@ def _combined(parts: list[Part], precedence: tuple[Status, ...]) -> Part:
     statuses = {p.status for p in parts}
     for status in precedence:
         if status in statuses:
+            if len(statuses) == 1:
+                return _merge(status, parts)
             return _merge(status, [p for p in parts if p.status == status])
     return _merge("not_applicable", parts)
 
