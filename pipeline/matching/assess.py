@@ -1134,13 +1134,13 @@ def _new_record(c: Compiled, part: Part, pf: PersonFacts) -> CriterionAssessment
 
 
 R = TypeVar("R", bound=BaseModel)
-# BaseModel's slots, set through their descriptors: BaseModel.__setattr__
-# validates, and object.__setattr__ looks each name up again.
-_SLOTS = tuple(
-    vars(BaseModel)[name].__set__
-    for name in ("__pydantic_extra__", "__pydantic_private__")
-)
-_FIELDS_SET = vars(BaseModel)["__pydantic_fields_set__"].__set__
+# BaseModel's slots (its ``__dict__`` among them), set through their
+# descriptors: BaseModel.__setattr__ validates, and object.__setattr__ looks
+# each name up again.
+_SET_DICT = vars(BaseModel)["__dict__"].__set__
+_SET_FIELDS_SET = vars(BaseModel)["__pydantic_fields_set__"].__set__
+_SET_EXTRA = vars(BaseModel)["__pydantic_extra__"].__set__
+_SET_PRIVATE = vars(BaseModel)["__pydantic_private__"].__set__
 _ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
 
 
@@ -1151,16 +1151,16 @@ def trusted(cls: type[R], values: dict[str, object]) -> R:
     values are already of the right types, and assessment builds hundreds of
     thousands of these per benchmark run (tests round-trip them through JSON).
     """
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
+    obj = object.__new__(cls)
+    _SET_DICT(obj, values)
     # Every field is given, so every record of a class has one fields set:
     # shared (pydantic only adds names already in it, and copies it to change).
     fields = _ALL_FIELDS.get(cls)
     if fields is None:
         fields = _ALL_FIELDS[cls] = set(cls.model_fields)
-    _FIELDS_SET(obj, fields)
-    for set_slot in _SLOTS:
-        set_slot(obj, None)
+    _SET_FIELDS_SET(obj, fields)
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
     return obj
 
 
