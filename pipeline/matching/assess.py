@@ -520,7 +520,14 @@ class Part:
 
 
 def _d(day: dt.date | None) -> str:
-    return day.isoformat() if day else "an undated note"
+    return _iso(day) if day else "an undated note"
+
+
+@cache
+def _iso(day: dt.date) -> str:
+    # Cached: rationales name a few hundred distinct dates over and over, and
+    # date.isoformat formats each of its numbers through C's sprintf.
+    return day.isoformat()
 
 
 def _num(x: float) -> str:
@@ -597,7 +604,11 @@ def _facts_for(pf: PersonFacts, concepts: frozenset[str]) -> Sequence[Fact]:
         return pf.by_concept[key]
     # In the notes' order: iterating a set of concept ids would order evidence
     # by string hash, which changes from one process to the next.
-    return [f for k, facts in pf.by_concept.items() if k in keys for f in facts]
+    found: list[Fact] = []
+    for k, facts in pf.by_concept.items():
+        if k in keys:
+            found.extend(facts)
+    return found
 
 
 def _presence(
@@ -641,16 +652,12 @@ def _present(group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date) 
     mentioned (closed world) or only outside the window, ``unknown`` =
     uncertain, conflicting or undatable; ``possible`` flags uncertain/conflicting.
     """
-    facts = [
-        f
-        for f in _facts_for(pf, group.concepts)
-        if (f.about_relative if group.family else f.about_patient)
-        and not (c.current_only and f.historical and not f.negated)
-    ]
-    if not facts:
-        return Part("not_met", "", absent=[group.label], n_notes=pf.n_notes)
     affirmed, negated, uncertain, outside, undated, excused = [], [], [], [], [], []
-    for f in facts:
+    for f in _facts_for(pf, group.concepts):
+        if not (f.about_relative if group.family else f.about_patient):
+            continue
+        if c.current_only and f.historical and not f.negated:
+            continue
         inside = _in_window(f, c, as_of)
         if f.negated:
             # A negation dated outside the window says nothing about it.
@@ -669,9 +676,8 @@ def _present(group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date) 
             affirmed.append(f)
     if affirmed:
         last = max(affirmed, key=_when_key)
-        later_neg = [n for n in negated if _when_key(n) > _when_key(last)]
-        if later_neg:
-            neg = max(later_neg, key=_when_key)
+        neg = max(negated, key=_when_key, default=None)
+        if neg is not None and _when_key(neg) > _when_key(last):
             return Part(
                 "unknown",
                 f"{last.lexical_variant} on {_d(last.when)} is contradicted by "
@@ -717,11 +723,11 @@ def _present(group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date) 
         return Part(
             "not_met",
             f"{last.lexical_variant} on {_d(last.when)} is {days} days before "
-            f"{as_of.isoformat()}, outside the window ({c.window_text})",
+            f"{_iso(as_of)}, outside the window ({c.window_text})",
             [last],
         )
     if not negated:
-        # Only negations dated outside the window: as if never mentioned.
+        # Never mentioned, or only negations dated outside the window.
         return Part("not_met", "", absent=[group.label], n_notes=pf.n_notes)
     last = max(negated, key=_when_key)
     return Part(
@@ -736,9 +742,7 @@ def _when_key(f: Fact) -> tuple[dt.date, int]:
 def _window_phrase(f: Fact, c: Compiled, as_of: dt.date) -> str:
     if c.window_days is None or f.when is None:
         return ""
-    return (
-        f", {(as_of - f.when).days} days before {as_of.isoformat()} ({c.window_text})"
-    )
+    return f", {(as_of - f.when).days} days before {_iso(as_of)} ({c.window_text})"
 
 
 def _limit_value(lim: Limit, f: Fact) -> tuple[float | None, str]:
@@ -827,14 +831,11 @@ def _limit_part(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> P
         )
     if lim.counted:
         return _count_limit(lim, pf)
-    facts = [
-        f
-        for f in _facts_for(pf, lim.concepts)
-        if f.value is not None
-        and f.about_patient
-        and not f.negated
-        and _in_window(f, c, patient.as_of)
-    ]
+    facts = []
+    for f in _facts_for(pf, lim.concepts):
+        usable = f.value is not None and f.about_patient and not f.negated
+        if usable and _in_window(f, c, patient.as_of):
+            facts.append(f)
     if not facts:
         plural = "note" if pf.n_notes == 1 else "notes"
         return Part("unknown", f"no {lim.label} value in {pf.n_notes} {plural}")
@@ -908,8 +909,13 @@ def _combined(parts: list[Part], precedence: tuple[Status, ...]) -> Part:
         if status in statuses:
             if len(statuses) == 1:
                 return _merge(status, parts)
-            return _merge(status, [p for p in parts if p.status == status])
+            return _merge(status, _of_status(parts, status))
     return _merge("not_applicable", parts)
+
+
+def _of_status(parts: list[Part], status: Status) -> list[Part]:
+    # Its own function, so that _combined keeps ``status`` out of a cell.
+    return [p for p in parts if p.status == status]
 
 
 def _merge(status: Status, parts: list[Part]) -> Part:
@@ -971,7 +977,7 @@ def _leaf(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
         part.status == "not_met"
         and c.groups
         and not c.limits
-        and all(g.root in open_world for g in c.groups)
+        and {g.root for g in c.groups}.issubset(open_world)
     ):
         return replace(part, status="unknown")
     if part.status == "unknown" and (c.groups or not c.limits):
@@ -1000,8 +1006,15 @@ def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
                 f"{fact.lexical_variant.lower()} (note of {_d(fact.note_date)})",
                 outside.evidence,
             )
-    presence = [_presence(g, c, pf, patient.as_of) for g in c.groups]
-    limits = [_check_limit(lim, c, pf, patient) for lim in c.limits]
+    # Loops, not comprehensions reading local names, on this path (here and in
+    # the functions it calls): in Python 3.11 a comprehension is a function
+    # made at each call, and the names it reads become cells for the whole call.
+    presence = []
+    for g in c.groups:
+        presence.append(_presence(g, c, pf, patient.as_of))
+    limits = []
+    for lim in c.limits:
+        limits.append(_check_limit(lim, c, pf, patient))
     if not presence and not limits and not c.excluding:
         if c.unmapped and crit.kind == "exclusion" and not crit.negated:
             # Closed world, as for coded concepts: nothing in the notes is
@@ -1017,11 +1030,11 @@ def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
             # "No previous X": any X present fails it; negation/absence meets it.
             absent = [_flip(p) for p in presence]
             return _all(absent + limits)
-        ruled_out = [
-            p
-            for g in c.excluding
-            if (p := _presence(g, c, pf, patient.as_of)).status == "met"
-        ]
+        ruled_out = []
+        for g in c.excluding:
+            p = _presence(g, c, pf, patient.as_of)
+            if p.status == "met":
+                ruled_out.append(p)
         if ruled_out:
             return _merge(
                 "not_met",
@@ -1063,7 +1076,9 @@ def _qualified(c: Compiled, pf: PersonFacts, patient: Patient, primary: Part) ->
     if primary.status != "met" or not c.qualifiers:
         return primary
     # An unmentioned qualifier (HER2 never tested) leaves the criterion open.
-    quals = [_silent_unknown(_presence(g, c, pf, patient.as_of)) for g in c.qualifiers]
+    quals = []
+    for g in c.qualifiers:
+        quals.append(_silent_unknown(_presence(g, c, pf, patient.as_of)))
     combined = _all([primary, *quals])
     if combined.status == "unknown":
         # Keep the condition's evidence: the notes raise the question.
@@ -1189,25 +1204,28 @@ def _assess_fresh(
     slot = len(out)
     out.append(None)  # type: ignore[arg-type]  # parent precedes its children
     if c.children:
-        parts = [_assess(child, pf, patient, out) for child in c.children]
-        combined = _any(parts) if c.criterion.combine == "any" else _all(parts)
-        labels = [
-            child.id
-            for child, p in zip(c.children, parts, strict=True)
-            if p.status == combined.status
-        ]
-        part = Part(
-            combined.status,
-            f"via {', '.join(labels)}: {combined.sentence}"
-            if labels
-            else combined.sentence,
-            combined.evidence,
-            combined.possible,
-        )
+        parts = []
+        for child in c.children:
+            parts.append(_assess(child, pf, patient, out))
+        part = _parent_part(c, parts)
     else:
         part = _leaf(c, pf, patient)
     out[slot] = _record(c, part, pf)
     return part
+
+
+def _parent_part(c: Compiled, parts: list[Part]) -> Part:
+    """The sub-criteria's parts combined as the parent says, naming the deciders."""
+    combined = _any(parts) if c.criterion.combine == "any" else _all(parts)
+    labels = [
+        child.id
+        for child, p in zip(c.children, parts, strict=True)
+        if p.status == combined.status
+    ]
+    sentence = combined.sentence
+    if labels:
+        sentence = f"via {', '.join(labels)}: {sentence}"
+    return Part(combined.status, sentence, combined.evidence, combined.possible)
 
 
 def assess(
