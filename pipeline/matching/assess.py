@@ -37,6 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import pairwise
+from operator import attrgetter
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -899,23 +900,21 @@ def _any(parts: list[Part]) -> Part:
     return _combined(parts, ("met", "unknown", "not_met"))
 
 
+_status_of = attrgetter("status")
+
+
 def _combined(parts: list[Part], precedence: tuple[Status, ...]) -> Part:
     """The parts with the first status of ``precedence`` any part has, merged."""
     if len(parts) == 1:
         only = parts[0]
         return only if not only.absent else _merge(only.status, parts)
-    statuses = {p.status for p in parts}
+    statuses = set(map(_status_of, parts))
     for status in precedence:
         if status in statuses:
             if len(statuses) == 1:
                 return _merge(status, parts)
-            return _merge(status, _of_status(parts, status))
+            return _merge(status, [p for p in parts if p.status == status])
     return _merge("not_applicable", parts)
-
-
-def _of_status(parts: list[Part], status: Status) -> list[Part]:
-    # Its own function, so that _combined keeps ``status`` out of a cell.
-    return [p for p in parts if p.status == status]
 
 
 def _merge(status: Status, parts: list[Part]) -> Part:
@@ -1028,7 +1027,7 @@ def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
     if crit.kind == "inclusion":
         if crit.negated:
             # "No previous X": any X present fails it; negation/absence meets it.
-            absent = [_flip(p) for p in presence]
+            absent = list(map(_flip, presence))
             return _all(absent + limits)
         ruled_out = []
         for g in c.excluding:
@@ -1045,7 +1044,7 @@ def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
             )
         # An inclusion is not failed by silence: a concept the notes never
         # mention leaves it unknown.
-        return _all([_silent_unknown(p) for p in presence] + limits)
+        return _all([*map(_silent_unknown, presence), *limits])
     if limits and len(presence) >= 2:
         # Several named conditions beside the limits are alternatives to them
         # ("myocardial infarction, malignant arrhythmias (QT > 450 ms) ...").
@@ -1207,25 +1206,20 @@ def _assess_fresh(
         parts = []
         for child in c.children:
             parts.append(_assess(child, pf, patient, out))
-        part = _parent_part(c, parts)
+        combined = _any(parts) if c.criterion.combine == "any" else _all(parts)
+        labels = [
+            child.id
+            for child, p in zip(c.children, parts, strict=True)
+            if p.status == combined.status
+        ]
+        sentence = combined.sentence
+        if labels:
+            sentence = f"via {', '.join(labels)}: {sentence}"
+        part = Part(combined.status, sentence, combined.evidence, combined.possible)
     else:
         part = _leaf(c, pf, patient)
     out[slot] = _record(c, part, pf)
     return part
-
-
-def _parent_part(c: Compiled, parts: list[Part]) -> Part:
-    """The sub-criteria's parts combined as the parent says, naming the deciders."""
-    combined = _any(parts) if c.criterion.combine == "any" else _all(parts)
-    labels = [
-        child.id
-        for child, p in zip(c.children, parts, strict=True)
-        if p.status == combined.status
-    ]
-    sentence = combined.sentence
-    if labels:
-        sentence = f"via {', '.join(labels)}: {sentence}"
-    return Part(combined.status, sentence, combined.evidence, combined.possible)
 
 
 def assess(

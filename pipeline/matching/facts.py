@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import compress
 from typing import NamedTuple
 
 import numpy as np
@@ -66,7 +67,7 @@ class Fact(NamedTuple):
             self.family,
             self.uncertain,
         )
-        return [m for m, on in zip(_MODIFIERS, flags, strict=True) if on]
+        return list(compress(_MODIFIERS, flags))
 
     @property
     def about_patient(self) -> bool:
