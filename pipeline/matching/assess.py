@@ -37,6 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import pairwise
+from operator import attrgetter
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -125,6 +126,12 @@ class Compiled:
     # Parts of a group or limit the patient's notes never mention, by what
     # they then depend on (see :func:`_presence` and :func:`_check_limit`).
     quiet: dict[tuple, Part] = field(default_factory=dict)
+    # The fields every record of this criterion starts with.
+    head: dict[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        crit = self.criterion
+        self.head = {"criterion_id": crit.id, "kind": crit.kind, "text": crit.text}
 
     @property
     def id(self) -> str:
@@ -514,7 +521,14 @@ class Part:
 
 
 def _d(day: dt.date | None) -> str:
-    return day.isoformat() if day else "an undated note"
+    return _iso(day) if day else "an undated note"
+
+
+@cache
+def _iso(day: dt.date) -> str:
+    # Cached: rationales name a few hundred distinct dates over and over, and
+    # date.isoformat formats each of its numbers through C's sprintf.
+    return day.isoformat()
 
 
 def _num(x: float) -> str:
@@ -582,10 +596,20 @@ def _satisfies(value: float | None, vc: ValueConstraint) -> bool:
     return False
 
 
-def _facts_for(pf: PersonFacts, concepts: frozenset[str]) -> list[Fact]:
+def _facts_for(pf: PersonFacts, concepts: frozenset[str]) -> Sequence[Fact]:
+    """The person's facts of ``concepts``, in the notes' order (read-only)."""
+    keys = pf.concept_keys & concepts
+    if len(keys) == 1:
+        # Most lookups hit one concept: its list as it stands, uncopied.
+        (key,) = keys
+        return pf.by_concept[key]
     # In the notes' order: iterating a set of concept ids would order evidence
     # by string hash, which changes from one process to the next.
-    return [f for k, facts in pf.by_concept.items() if k in concepts for f in facts]
+    found: list[Fact] = []
+    for k, facts in pf.by_concept.items():
+        if k in keys:
+            found.extend(facts)
+    return found
 
 
 def _presence(
@@ -629,16 +653,12 @@ def _present(group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date) 
     mentioned (closed world) or only outside the window, ``unknown`` =
     uncertain, conflicting or undatable; ``possible`` flags uncertain/conflicting.
     """
-    facts = [
-        f
-        for f in _facts_for(pf, group.concepts)
-        if (f.about_relative if group.family else f.about_patient)
-        and not (c.current_only and f.historical and not f.negated)
-    ]
-    if not facts:
-        return Part("not_met", "", absent=[group.label], n_notes=pf.n_notes)
     affirmed, negated, uncertain, outside, undated, excused = [], [], [], [], [], []
-    for f in facts:
+    for f in _facts_for(pf, group.concepts):
+        if not (f.about_relative if group.family else f.about_patient):
+            continue
+        if c.current_only and f.historical and not f.negated:
+            continue
         inside = _in_window(f, c, as_of)
         if f.negated:
             # A negation dated outside the window says nothing about it.
@@ -657,9 +677,8 @@ def _present(group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date) 
             affirmed.append(f)
     if affirmed:
         last = max(affirmed, key=_when_key)
-        later_neg = [n for n in negated if _when_key(n) > _when_key(last)]
-        if later_neg:
-            neg = max(later_neg, key=_when_key)
+        neg = max(negated, key=_when_key, default=None)
+        if neg is not None and _when_key(neg) > _when_key(last):
             return Part(
                 "unknown",
                 f"{last.lexical_variant} on {_d(last.when)} is contradicted by "
@@ -705,11 +724,11 @@ def _present(group: ConceptGroup, c: Compiled, pf: PersonFacts, as_of: dt.date) 
         return Part(
             "not_met",
             f"{last.lexical_variant} on {_d(last.when)} is {days} days before "
-            f"{as_of.isoformat()}, outside the window ({c.window_text})",
+            f"{_iso(as_of)}, outside the window ({c.window_text})",
             [last],
         )
     if not negated:
-        # Only negations dated outside the window: as if never mentioned.
+        # Never mentioned, or only negations dated outside the window.
         return Part("not_met", "", absent=[group.label], n_notes=pf.n_notes)
     last = max(negated, key=_when_key)
     return Part(
@@ -724,9 +743,7 @@ def _when_key(f: Fact) -> tuple[dt.date, int]:
 def _window_phrase(f: Fact, c: Compiled, as_of: dt.date) -> str:
     if c.window_days is None or f.when is None:
         return ""
-    return (
-        f", {(as_of - f.when).days} days before {as_of.isoformat()} ({c.window_text})"
-    )
+    return f", {(as_of - f.when).days} days before {_iso(as_of)} ({c.window_text})"
 
 
 def _limit_value(lim: Limit, f: Fact) -> tuple[float | None, str]:
@@ -754,12 +771,24 @@ def _limit_value(lim: Limit, f: Fact) -> tuple[float | None, str]:
 
 
 def _limit_text(vc: ValueConstraint, satisfied: bool) -> str:
-    words = load_rules().comparator_words[vc.comparator]
-    unit = f" {vc.unit}" if vc.unit else ""
+    return _limit_phrase(vc.comparator, vc.value, vc.value_high, vc.unit, satisfied)
+
+
+@cache
+def _limit_phrase(
+    comparator: str,
+    value: float,
+    value_high: float | None,
+    unit: str | None,
+    satisfied: bool,
+) -> str:
+    # Cached: a trial has a few limits, and each phrase is read per patient.
+    words = load_rules().comparator_words[comparator]
+    unit_text = f" {unit}" if unit else ""
     word = words[0] if satisfied else words[1]
-    if vc.comparator == "between":
-        return f"{word} {_num(vc.value)}–{_num(vc.value_high or vc.value)}{unit}"
-    return f"{word} {_num(vc.value)}{unit}"
+    if comparator == "between":
+        return f"{word} {_num(value)}–{_num(value_high or value)}{unit_text}"
+    return f"{word} {_num(value)}{unit_text}"
 
 
 def _check_limit(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
@@ -803,18 +832,15 @@ def _limit_part(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> P
         )
     if lim.counted:
         return _count_limit(lim, pf)
-    facts = [
-        f
-        for f in _facts_for(pf, lim.concepts)
-        if f.value is not None
-        and f.about_patient
-        and not f.negated
-        and _in_window(f, c, patient.as_of)
-    ]
+    facts = []
+    for f in _facts_for(pf, lim.concepts):
+        usable = f.value is not None and f.about_patient and not f.negated
+        if usable and _in_window(f, c, patient.as_of):
+            facts.append(f)
     if not facts:
         plural = "note" if pf.n_notes == 1 else "notes"
         return Part("unknown", f"no {lim.label} value in {pf.n_notes} {plural}")
-    latest = max(facts, key=_when_key)
+    latest = facts[0] if len(facts) == 1 else max(facts, key=_when_key)
     if vc.sex is not None and patient.sex is None:
         return Part(
             "unknown",
@@ -823,7 +849,7 @@ def _limit_part(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> P
             [latest],
         )
     value, shown = _limit_value(lim, latest)
-    name = lim.label[:1].upper() + lim.label[1:]
+    name = _capitalized(lim.label)
     if value is None:
         return Part(
             "unknown",
@@ -838,6 +864,11 @@ def _limit_part(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> P
         [latest],
         possible=latest.uncertain,
     )
+
+
+@cache
+def _capitalized(label: str) -> str:
+    return label[:1].upper() + label[1:]
 
 
 def _count_limit(lim: Limit, pf: PersonFacts) -> Part:
@@ -869,13 +900,19 @@ def _any(parts: list[Part]) -> Part:
     return _combined(parts, ("met", "unknown", "not_met"))
 
 
+_status_of = attrgetter("status")
+
+
 def _combined(parts: list[Part], precedence: tuple[Status, ...]) -> Part:
     """The parts with the first status of ``precedence`` any part has, merged."""
     if len(parts) == 1:
-        return _merge(parts[0].status, parts)
-    statuses = {p.status for p in parts}
+        only = parts[0]
+        return only if not only.absent else _merge(only.status, parts)
+    statuses = set(map(_status_of, parts))
     for status in precedence:
         if status in statuses:
+            if len(statuses) == 1:
+                return _merge(status, parts)
             return _merge(status, [p for p in parts if p.status == status])
     return _merge("not_applicable", parts)
 
@@ -883,20 +920,27 @@ def _combined(parts: list[Part], precedence: tuple[Status, ...]) -> Part:
 def _merge(status: Status, parts: list[Part]) -> Part:
     if len(parts) == 1 and parts[0].status == status and not parts[0].absent:
         return parts[0]  # parts are never mutated, so one can stand for itself
-    absent = [label for p in parts for label in p.absent]
-    sentences = [p.sentence for p in parts if p.sentence]
+    absent: list[str] = []
+    sentences: list[str] = []
+    evidence: list[Fact] = []
+    possible = False
+    n_notes = 0
+    for p in parts:
+        if p.absent:
+            absent.extend(p.absent)
+        if p.sentence:
+            sentences.append(p.sentence)
+        if p.evidence:
+            evidence.extend(p.evidence)
+        possible = possible or p.possible
+        if p.n_notes > n_notes:
+            n_notes = p.n_notes
     if absent:
-        n_notes = max(p.n_notes for p in parts)
         names = absent[0] if len(absent) == 1 else ", ".join(absent[:-1])
         names += f" or {absent[-1]}" if len(absent) > 1 else ""
         plural = "note" if n_notes == 1 else "notes"
         sentences.append(f"no mention of {names} in {n_notes} {plural}")
-    return Part(
-        status,
-        "; ".join(sentences),
-        [f for p in parts for f in p.evidence],
-        possible=any(p.possible for p in parts),
-    )
+    return Part(status, "; ".join(sentences), evidence, possible=possible)
 
 
 def _flip(part: Part) -> Part:
@@ -932,7 +976,7 @@ def _leaf(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
         part.status == "not_met"
         and c.groups
         and not c.limits
-        and all(g.root in open_world for g in c.groups)
+        and {g.root for g in c.groups}.issubset(open_world)
     ):
         return replace(part, status="unknown")
     if part.status == "unknown" and (c.groups or not c.limits):
@@ -961,8 +1005,15 @@ def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
                 f"{fact.lexical_variant.lower()} (note of {_d(fact.note_date)})",
                 outside.evidence,
             )
-    presence = [_presence(g, c, pf, patient.as_of) for g in c.groups]
-    limits = [_check_limit(lim, c, pf, patient) for lim in c.limits]
+    # Loops, not comprehensions reading local names, on this path (here and in
+    # the functions it calls): in Python 3.11 a comprehension is a function
+    # made at each call, and the names it reads become cells for the whole call.
+    presence = []
+    for g in c.groups:
+        presence.append(_presence(g, c, pf, patient.as_of))
+    limits = []
+    for lim in c.limits:
+        limits.append(_check_limit(lim, c, pf, patient))
     if not presence and not limits and not c.excluding:
         if c.unmapped and crit.kind == "exclusion" and not crit.negated:
             # Closed world, as for coded concepts: nothing in the notes is
@@ -976,13 +1027,13 @@ def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
     if crit.kind == "inclusion":
         if crit.negated:
             # "No previous X": any X present fails it; negation/absence meets it.
-            absent = [_flip(p) for p in presence]
+            absent = list(map(_flip, presence))
             return _all(absent + limits)
-        ruled_out = [
-            p
-            for g in c.excluding
-            if (p := _presence(g, c, pf, patient.as_of)).status == "met"
-        ]
+        ruled_out = []
+        for g in c.excluding:
+            p = _presence(g, c, pf, patient.as_of)
+            if p.status == "met":
+                ruled_out.append(p)
         if ruled_out:
             return _merge(
                 "not_met",
@@ -993,7 +1044,7 @@ def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
             )
         # An inclusion is not failed by silence: a concept the notes never
         # mention leaves it unknown.
-        return _all([_silent_unknown(p) for p in presence] + limits)
+        return _all([*map(_silent_unknown, presence), *limits])
     if limits and len(presence) >= 2:
         # Several named conditions beside the limits are alternatives to them
         # ("myocardial infarction, malignant arrhythmias (QT > 450 ms) ...").
@@ -1024,7 +1075,9 @@ def _qualified(c: Compiled, pf: PersonFacts, patient: Patient, primary: Part) ->
     if primary.status != "met" or not c.qualifiers:
         return primary
     # An unmentioned qualifier (HER2 never tested) leaves the criterion open.
-    quals = [_silent_unknown(_presence(g, c, pf, patient.as_of)) for g in c.qualifiers]
+    quals = []
+    for g in c.qualifiers:
+        quals.append(_silent_unknown(_presence(g, c, pf, patient.as_of)))
     combined = _all([primary, *quals])
     if combined.status == "unknown":
         # Keep the condition's evidence: the notes raise the question.
@@ -1086,9 +1139,7 @@ def _new_record(c: Compiled, part: Part, pf: PersonFacts) -> CriterionAssessment
     return trusted(
         CriterionAssessment,
         {
-            "criterion_id": c.id,
-            "kind": c.criterion.kind,
-            "text": c.criterion.text,
+            **c.head,
             "status": part.status,
             "evidence": evidence,
             "rationale": _sentence(part.sentence),
@@ -1097,13 +1148,13 @@ def _new_record(c: Compiled, part: Part, pf: PersonFacts) -> CriterionAssessment
 
 
 R = TypeVar("R", bound=BaseModel)
-# BaseModel's slots, set through their descriptors: BaseModel.__setattr__
-# validates, and object.__setattr__ looks each name up again.
-_SLOTS = tuple(
-    vars(BaseModel)[name].__set__
-    for name in ("__pydantic_extra__", "__pydantic_private__")
-)
-_FIELDS_SET = vars(BaseModel)["__pydantic_fields_set__"].__set__
+# BaseModel's slots (its ``__dict__`` among them), set through their
+# descriptors: BaseModel.__setattr__ validates, and object.__setattr__ looks
+# each name up again.
+_SET_DICT = vars(BaseModel)["__dict__"].__set__
+_SET_FIELDS_SET = vars(BaseModel)["__pydantic_fields_set__"].__set__
+_SET_EXTRA = vars(BaseModel)["__pydantic_extra__"].__set__
+_SET_PRIVATE = vars(BaseModel)["__pydantic_private__"].__set__
 _ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
 
 
@@ -1114,16 +1165,16 @@ def trusted(cls: type[R], values: dict[str, object]) -> R:
     values are already of the right types, and assessment builds hundreds of
     thousands of these per benchmark run (tests round-trip them through JSON).
     """
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
+    obj = object.__new__(cls)
+    _SET_DICT(obj, values)
     # Every field is given, so every record of a class has one fields set:
     # shared (pydantic only adds names already in it, and copies it to change).
     fields = _ALL_FIELDS.get(cls)
     if fields is None:
         fields = _ALL_FIELDS[cls] = set(cls.model_fields)
-    _FIELDS_SET(obj, fields)
-    for set_slot in _SLOTS:
-        set_slot(obj, None)
+    _SET_FIELDS_SET(obj, fields)
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
     return obj
 
 
@@ -1152,21 +1203,19 @@ def _assess_fresh(
     slot = len(out)
     out.append(None)  # type: ignore[arg-type]  # parent precedes its children
     if c.children:
-        parts = [_assess(child, pf, patient, out) for child in c.children]
+        parts = []
+        for child in c.children:
+            parts.append(_assess(child, pf, patient, out))
         combined = _any(parts) if c.criterion.combine == "any" else _all(parts)
         labels = [
             child.id
             for child, p in zip(c.children, parts, strict=True)
             if p.status == combined.status
         ]
-        part = Part(
-            combined.status,
-            f"via {', '.join(labels)}: {combined.sentence}"
-            if labels
-            else combined.sentence,
-            combined.evidence,
-            combined.possible,
-        )
+        sentence = combined.sentence
+        if labels:
+            sentence = f"via {', '.join(labels)}: {sentence}"
+        part = Part(combined.status, sentence, combined.evidence, combined.possible)
     else:
         part = _leaf(c, pf, patient)
     out[slot] = _record(c, part, pf)
@@ -1205,6 +1254,12 @@ class TrialAssessor:
         # Where each top-level criterion's records lie in the depth-first list.
         self.spans = list(pairwise(starts))
         self._silent: dict[tuple, list[CriterionAssessment]] = {}
+        # The top-level criteria each concept touches: a patient's dozen
+        # concepts are looked up instead of testing every criterion.
+        self._touched_by: dict[str, list[int]] = {}
+        for i, c in enumerate(compiled):
+            for cid in c.concepts:
+                self._touched_by.setdefault(cid, []).append(i)
 
     def top(self, records: list[CriterionAssessment]) -> list[CriterionAssessment]:
         """The top-level criteria's records among ``records``."""
@@ -1219,10 +1274,11 @@ class TrialAssessor:
             nothing = PersonFacts(pf.person_id, n_notes=pf.n_notes)
             silent = self._silent[key] = assess(self.compiled, nothing, patient)
         out = silent.copy()
-        keys = pf.concept_keys
-        for c, (start, end) in zip(self.compiled, self.spans, strict=True):
-            if not c.concepts.isdisjoint(keys):
-                records: list[CriterionAssessment] = []
-                _assess_fresh(c, pf, patient, records)
-                out[start:end] = records
+        touched_by = self._touched_by
+        touched = {i for k in pf.concept_keys for i in touched_by.get(k, ())}
+        for i in sorted(touched):
+            start, end = self.spans[i]
+            records: list[CriterionAssessment] = []
+            _assess_fresh(self.compiled[i], pf, patient, records)
+            out[start:end] = records
         return out

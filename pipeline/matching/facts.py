@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import compress
 from typing import NamedTuple
 
 import numpy as np
@@ -50,16 +52,22 @@ class Fact(NamedTuple):
     value_string: str | None
     unit: str | None
     event_date: dt.date | None
-
-    @property
-    def when(self) -> dt.date | None:
-        """The event date when the note gives one, else the note's date."""
-        return self.event_date or self.note_date
+    # The event date when the note gives one, else the note's date: set once
+    # when indexing, since assessment reads it for every date comparison.
+    when: dt.date | None
 
     @property
     def modifiers(self) -> list[str]:
         """The ConText modifiers set on this mention (Harkema et al. 2009)."""
-        return [m for m in _MODIFIERS if getattr(self, m)]
+        # The fields read directly: getattr by name costs a call per modifier.
+        flags = (
+            self.negated,
+            self.historical,
+            self.hypothetical,
+            self.family,
+            self.uncertain,
+        )
+        return list(compress(_MODIFIERS, flags))
 
     @property
     def about_patient(self) -> bool:
@@ -98,20 +106,23 @@ def _date(value: object) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _mapped(column: pd.Series, convert: Callable[[object], object]) -> list:
+def _mapped(
+    column: pd.Series, convert: Callable[[object], object] | None = None
+) -> list:
     """``convert`` applied once per distinct value (dates and units repeat a lot),
-    with every missing value as None."""
+    with every missing value as None; without ``convert`` the values as they are."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     converted = np.empty(len(uniques) + 1, dtype=object)
     # To plain objects first: iterating an Arrow-backed array is per-element slow.
-    converted[:-1] = [convert(v) for v in np.asarray(uniques, dtype=object)]
+    values = np.asarray(uniques, dtype=object)
+    converted[:-1] = values if convert is None else [convert(v) for v in values]
     converted[-1] = None  # code -1: missing
     return converted[codes].tolist()
 
 
 def _optional(column: pd.Series) -> list:
     """A column as a Python list with every missing value as None."""
-    return _mapped(column, lambda v: v)
+    return _mapped(column)
 
 
 def _strings(column: pd.Series) -> list[str]:
@@ -164,16 +175,19 @@ def index_facts(facts: pd.DataFrame, as_of: dt.date) -> dict[str, PersonFacts]:
     person_ids = _strings(frame["person_id"])
     concept_ids = _strings(frame["concept_id"])
     value_strings = _optional(frame["value_as_string"])
+    note_dates = _mapped(frame["note_date"], _date)
+    event_dates = _mapped(frame["event_date"], _date)
     found = [
         None if v is None else statuses.get((cid, v.lower()))
         for cid, v in zip(concept_ids, value_strings, strict=True)
     ]
-    # Fact._make takes each row whole: cheaper than Fact's 17-argument __new__.
+    # Each row is made a Fact by tuple.__new__ itself (what Fact._make calls):
+    # no Python frame per row, and the strict zip guarantees every field.
     facts_made = map(
-        Fact._make,
+        partial(tuple.__new__, Fact),
         zip(
             _strings(frame["note_id"]),
-            _mapped(frame["note_date"], _date),
+            note_dates,
             _optional(frame["section"]),
             frame["offset"].astype(int).tolist(),
             frame["offset_end"].astype(int).tolist(),
@@ -184,7 +198,8 @@ def index_facts(facts: pd.DataFrame, as_of: dt.date) -> dict[str, PersonFacts]:
             _numbers(frame["value_as_number"]),
             value_strings,
             _mapped(frame["unit"], _unit),
-            _mapped(frame["event_date"], _date),
+            event_dates,
+            [e or n for e, n in zip(event_dates, note_dates, strict=True)],
             strict=True,
         ),
     )

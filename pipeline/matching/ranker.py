@@ -61,9 +61,10 @@ def features(top_level: list[CriterionAssessment]) -> list[float]:
     evidence = possible = 0
     for a in top_level:
         (inc if a.kind == "inclusion" else exc)[a.status] += 1
-        evidence += len(a.evidence)
-        if a.status == "unknown" and a.evidence:
-            possible += possibly_excludes(a)
+        if a.evidence:  # most records have none: skip the count
+            evidence += len(a.evidence)
+            if a.status == "unknown":
+                possible += possibly_excludes(a)
     n_inc = max(inc["met"] + inc["not_met"] + inc["unknown"], 1)
     n_exc = max(exc["met"] + exc["not_met"] + exc["unknown"], 1)
     na = inc["not_applicable"] + exc["not_applicable"]
