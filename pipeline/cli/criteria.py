@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from pipeline.cli import app, bench_app, eval_app  # noqa: F401
+from pipeline.errors import TrialmatchError
 
 
 class OutputFormat(StrEnum):
@@ -16,11 +17,11 @@ class OutputFormat(StrEnum):
 
 @app.command("parse")
 def parse_command(
-    trial_file: Annotated[
-        Path,
+    trial_files: Annotated[
+        list[Path],
         typer.Argument(
-            metavar="TRIAL_FILE",
-            help="A trial listing: web page text, ClinicalTrials.gov API v2 JSON "
+            metavar="TRIAL_FILE...",
+            help="Trial listings: web page text, ClinicalTrials.gov API v2 JSON "
             "or plain text with inclusion/exclusion headings.",
         ),
     ],
@@ -28,19 +29,33 @@ def parse_command(
         OutputFormat, typer.Option("--format", help="json (for the matcher) or table.")
     ] = OutputFormat.json,
 ) -> None:
-    """Parse a trial listing into structured eligibility criteria."""
+    """Parse trial listings into structured eligibility criteria.
+
+    JSON is one Trial record per line, in the order of the files. A file that
+    cannot be parsed is reported and skipped; the exit status is then 2.
+    """
     from rich.console import Console
 
-    from pipeline.criteria import parse_trial
+    from pipeline.criteria import parse_trials
     from pipeline.criteria.display import trial_table
 
-    trial = parse_trial(trial_file)
-    for warning in trial.warnings:
-        typer.echo(f"trialmatch: warning: {warning}", err=True)
-    if fmt is OutputFormat.json:
-        typer.echo(trial.to_json())
-    else:
-        Console(width=160).print(trial_table(trial))
+    failed = 0
+    for trial in parse_trials(trial_files):
+        if isinstance(trial, TrialmatchError):
+            failed += 1
+            typer.echo(f"trialmatch: error: {trial}", err=True)
+            continue
+        for warning in trial.warnings:
+            typer.echo(f"trialmatch: warning: {warning}", err=True)
+        if fmt is OutputFormat.json:
+            typer.echo(trial.to_json())
+        else:
+            Console(width=160).print(trial_table(trial))
+    if len(trial_files) > 1:
+        parsed = len(trial_files) - failed
+        typer.echo(f"parsed {parsed} of {len(trial_files)} listings", err=True)
+    if failed:
+        raise typer.Exit(2)
 
 
 @bench_app.command("criteria")

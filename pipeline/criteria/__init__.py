@@ -4,12 +4,13 @@
 JSON or plain text), cuts its eligibility section into a tree of criteria with
 offsets into the source, and extracts each criterion's entities, numeric
 limits, time windows, negation, exclusions and exceptions.
+``parse_trials(paths)`` parses many listings in one process.
 ``parse_criterion(text, kind)`` does the same for one criterion text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from pipeline import errors
@@ -22,9 +23,16 @@ from pipeline.criteria.ingest import (
 )
 from pipeline.criteria.ner import DEFAULT_MODEL_DIR, TRAIN_COMMAND
 from pipeline.criteria.segment import segment_regions, segment_text
+from pipeline.errors import TrialmatchError
 from pipeline.schema import Criterion, CriterionKind, Trial
 
-__all__ = ["parse_criteria", "parse_criterion", "parse_listing_text", "parse_trial"]
+__all__ = [
+    "parse_criteria",
+    "parse_criterion",
+    "parse_listing_text",
+    "parse_trial",
+    "parse_trials",
+]
 
 
 def parse_trial(path: Path) -> Trial:
@@ -35,6 +43,19 @@ def parse_trial(path: Path) -> Trial:
     ``Trial.warnings`` and a best-effort result.
     """
     return _trial(read_listing(path), path)
+
+
+def parse_trials(paths: Iterable[Path]) -> Iterator[Trial | TrialmatchError]:
+    """Each listing of ``paths`` parsed in turn by one pipeline (built once).
+
+    A listing that cannot be read yields its error in its place, so one bad
+    file in a batch of re-ingested listings loses none of the others.
+    """
+    for path in paths:
+        try:
+            yield parse_trial(path)
+        except TrialmatchError as error:
+            yield error
 
 
 def parse_listing_text(text: str, path: Path = Path("<text>")) -> Trial:

@@ -12,6 +12,7 @@ from conftest import ROOT
 from typer.testing import CliRunner
 
 from pipeline.cli import app, main
+from pipeline.criteria import parse_trials
 from pipeline.errors import TrialmatchError
 from pipeline.schema import Trial
 
@@ -105,13 +106,36 @@ def test_bad_input_exits_2_with_one_line(
 ) -> None:
     path = tmp_path / "trial.txt"
     path.write_bytes(content)
-    result = CliRunner().invoke(app, ["parse", str(path)])
-    assert isinstance(result.exception, TrialmatchError)
-    assert message in str(result.exception) and result.stdout == ""
     code, out, err = run_main(["parse", str(path)], monkeypatch, capsys)
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in err
+
+
+def test_a_batch_of_listings_keeps_every_good_one_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"protocolSection": {', encoding="utf-8")
+    plain = ROOT / "trial_docs" / "sample_plain.txt"
+    args = ["parse", str(SEED), str(bad), str(plain)]
+    code, out, err = run_main(args, monkeypatch, capsys)
+    assert code == 2 and "Traceback" not in err
+    trials = [Trial.from_json(line) for line in out.splitlines()]
+    assert [t.trial_id for t in trials] == ["NCT05262335", "NCT09990002"]
+    errors = [line for line in err.splitlines() if "error" in line]
+    assert len(errors) == 1 and "broken.json" in errors[0]
+    assert "parsed 2 of 3 listings" in err
+
+
+def test_parse_trials_yields_an_error_in_place_of_a_bad_listing(
+    tmp_path: Path,
+) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    results = list(parse_trials([empty, SEED]))
+    assert isinstance(results[0], TrialmatchError)
+    assert isinstance(results[1], Trial) and results[1].trial_id == "NCT05262335"
 
 
 def test_a_10_mb_listing_exits_2(
