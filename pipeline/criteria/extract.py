@@ -360,10 +360,9 @@ def _icd_index() -> dict[str, str]:
     listed = _latest(data, _ICD_CODE_LIST).read_text(encoding="utf-8").split("\n")
     confirmed = {line.split(" ")[0].replace(".", "") for line in listed}
     index: dict[str, str] = {}
-    for chapter in tabular.iter("chapter"):
-        for section in chapter.iter("section"):
-            for diag in section.findall("diag"):
-                index.update(_icd_codes(diag, {}, confirmed))
+    for section in tabular.iter("section"):
+        for diag in section.findall("diag"):
+            index.update(_icd_codes(diag, {}, confirmed))
     return index
 
 

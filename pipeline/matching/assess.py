@@ -906,8 +906,7 @@ _status_of = attrgetter("status")
 def _combined(parts: list[Part], precedence: tuple[Status, ...]) -> Part:
     """The parts with the first status of ``precedence`` any part has, merged."""
     if len(parts) == 1:
-        only = parts[0]
-        return only if not only.absent else _merge(only.status, parts)
+        return _merge(parts[0].status, parts)
     statuses = set(map(_status_of, parts))
     for status in precedence:
         if status in statuses:
