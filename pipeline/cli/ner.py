@@ -61,7 +61,8 @@ def train_criteria_ner(
 ) -> None:
     """Train the criteria entity extractor on the train part of Chia (early
     stopping on its dev part), or with --final on train+dev for a fixed number
-    of steps; the test part is never read."""
+    of steps, then fit its span retyper on the same parts' gold spans; the
+    test part is never read."""
     from pipeline.criteria.ner import (
         DEFAULT_MODEL_DIR,
         DEFAULT_VECTORS_DIR,

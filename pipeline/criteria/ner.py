@@ -34,6 +34,7 @@ from spacy.util import compile_infix_regex
 
 from pipeline import errors
 from pipeline.criteria.evaluation import Mention, Report, score
+from pipeline.criteria.retype import PIPE_NAME, SpanRetyper, span_features
 
 Split = Literal["train", "dev", "test"]
 
@@ -337,7 +338,37 @@ def train_criteria_ner(
         checkpoint = "model-last" if final else "model-best"
         shutil.copytree(work / "output" / checkpoint, out_dir)
     _forget_training_paths(out_dir / "config.cfg")
+    add_span_retyper(out_dir, documents, final=final)
     return out_dir
+
+
+def add_span_retyper(
+    model_dir: Path, documents: Iterable[BratDocument], *, final: bool = False
+) -> Path:
+    """Fit a :class:`~pipeline.criteria.retype.SpanRetyper` on the gold spans
+    of the train part (train and dev with ``final``, as the NER was) and save
+    it into the model at ``model_dir`` as its last pipe (after ``ner``).
+
+    The spans are those :func:`line_docs` teaches the NER, tokenised by the
+    model's own tokenizer; the test part is never read.
+    """
+    parts = {"train", "dev"} if final else {"train"}
+    nlp = spacy.load(model_dir)
+    spans: list[list[str]] = []
+    labels: list[str] = []
+    for document in documents:
+        if split_of(document.trial_id) in parts:
+            for doc in line_docs(nlp, document):
+                for ent in doc.ents:
+                    spans.append(span_features(doc, ent.start, ent.end))
+                    labels.append(ent.label_)
+    if PIPE_NAME in nlp.pipe_names:
+        nlp.remove_pipe(PIPE_NAME)
+    pipe = nlp.add_pipe("trialmatch_span_retyper", name=PIPE_NAME, last=True)
+    pipe.retyper = SpanRetyper().fit(spans, labels)
+    nlp.to_disk(model_dir)
+    _forget_training_paths(model_dir / "config.cfg")
+    return model_dir
 
 
 def training_settings(
