@@ -183,6 +183,13 @@ def bad_gold(path: Path, lineno: int, detail: str) -> TrialmatchError:
     )
 
 
+def no_notes_or_facts() -> TrialmatchError:
+    return TrialmatchError(
+        "nothing to screen: give --notes (OMOP NOTE rows) or --facts (the output "
+        "of trialmatch notes), or both (the notes then give the report their text)."
+    )
+
+
 def no_criteria(path: Path) -> TrialmatchError:
     return TrialmatchError(
         f"{path}: no eligibility criteria found; give a trial listing with "

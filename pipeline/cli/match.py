@@ -15,8 +15,14 @@ from pipeline.cli import app, bench_app, eval_app, train_app
 @app.command("match")
 def match(
     trial: Annotated[Path, typer.Option(help="Trial listing (page text or JSON).")],
-    notes: Annotated[str, typer.Option(help="Notes: CSV/JSONL/Parquet or DB URL.")],
     out: Annotated[Path, typer.Option(help="Results, one JSON object per patient.")],
+    notes: Annotated[
+        str | None, typer.Option(help="Notes: CSV/JSONL/Parquet or DB URL.")
+    ] = None,
+    facts: Annotated[
+        str | None,
+        typer.Option(help="Facts written by `trialmatch notes`, instead of --notes."),
+    ] = None,
     persons: Annotated[
         str | None, typer.Option(help="Person table (person_id, birth_date, sex).")
     ] = None,
@@ -25,11 +31,14 @@ def match(
     ] = None,
     html: Annotated[Path | None, typer.Option(help="Write the HTML report.")] = None,
 ) -> None:
-    """Screen every patient of a note archive against one trial, best first."""
+    """Screen every patient of a note archive against one trial, best first.
+
+    Give the notes (--notes), or the facts `trialmatch notes` extracted from
+    them once (--facts), with the notes too if the report should show them."""
     from pipeline.matching.report import ranked_table, write_html
     from pipeline.matching.run import parse_as_of, run_match, write_jsonl
 
-    run = run_match(trial, notes, persons, parse_as_of(as_of))
+    run = run_match(trial, notes, persons, parse_as_of(as_of), facts_source=facts)
     write_jsonl(run.matches, out)
     if html is not None:
         write_html(run, html)

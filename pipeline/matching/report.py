@@ -65,6 +65,31 @@ def _note_html(
     )
 
 
+def _snippets_html(person: str, note_id: str, m: PatientMatch) -> str:
+    """A note whose text was not loaded (``match --facts`` without ``--notes``):
+    its evidence snippets in text order, each marked where the criteria table
+    links to (one mark per place, as in a loaded note)."""
+    marked: dict[str, tuple[int, str, str]] = {}
+    date = None
+    for a in m.criteria:
+        for e in a.evidence:
+            if e.note_id == note_id:
+                date = date or e.note_date
+                anchor = _anchor(person, note_id, e.start)
+                marked.setdefault(anchor, (e.start, a.status, e.snippet))
+    items = "".join(
+        f'<li><mark id="{anchor}" class="m-{status}">{escape(snippet)}</mark></li>'
+        for anchor, (_, status, snippet) in sorted(
+            marked.items(), key=lambda kv: kv[1][0]
+        )
+    )
+    when = date.isoformat() if date else "undated"
+    return (
+        f'<details class="note" open><summary>Note {escape(note_id)} · {when} · '
+        f"evidence snippets (note text not loaded)</summary><ul>{items}</ul></details>"
+    )
+
+
 def _anchor(person: str, note_id: str, start: int) -> str:
     safe = "".join(ch if ch.isalnum() else "_" for ch in f"{person}-{note_id}")
     return f"ev-{safe}-{start}"
@@ -98,6 +123,8 @@ def _patient_html(
     notes_html = "".join(
         _note_html(nid, date, text, marks.get(nid, []))
         for nid, (date, text) in sorted(notes.items(), key=lambda kv: kv[1][0] or "")
+    ) + "".join(
+        _snippets_html(m.person_id, nid, m) for nid in sorted(marks) if nid not in notes
     )
     detail = (
         f'<tr class="detail" id="d-{person}" hidden><td colspan="6">'

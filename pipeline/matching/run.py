@@ -6,9 +6,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from pipeline import errors
 from pipeline.matching.match import match_trial
-from pipeline.schema import PatientMatch, Trial
+from pipeline.schema import PatientMatch, Person, Trial
 
 
 @dataclass
@@ -34,38 +36,97 @@ def parse_as_of(value: str | None) -> dt.date:
 
 
 def run_match(
-    trial_path: Path, notes_source: str, persons_source: str | None, as_of: dt.date
+    trial_path: Path,
+    notes_source: str | None,
+    persons_source: str | None,
+    as_of: dt.date,
+    *,
+    facts_source: str | None = None,
 ) -> MatchRun:
-    """Parse the trial, extract note facts, match every patient.
+    """Parse the trial, take the note facts, match every patient.
 
-    Persons of the person table without any note are skipped and listed in
-    :attr:`MatchRun.skipped`, as are patients whose notes yield no fact.
+    The facts are extracted from ``notes_source``, or read from
+    ``facts_source`` as ``trialmatch notes`` wrote them, so that an archive is
+    read once and screened for many trials or updated listings; the notes are
+    then optional and only give the report their texts. Persons of the person
+    table without any note (without any fact, when only facts are given) are
+    skipped and listed in :attr:`MatchRun.skipped`, as are patients whose notes
+    yield no fact.
     """
     from pipeline.criteria import parse_trial
-    from pipeline.notes import extract_facts, read_notes
+    from pipeline.notes import extract_facts, read_facts, read_notes, read_persons
 
+    if notes_source is None and facts_source is None:
+        raise errors.no_notes_or_facts()
     trial = parse_trial(trial_path)
     if not trial.criteria:
         raise errors.no_criteria(trial_path)
-    notes = read_notes(notes_source, persons=persons_source)
-    facts = extract_facts(notes.notes)
-    matches = match_trial(trial, facts, notes.persons, as_of)
+    summaries: list[str] = []
     texts: dict[str, dict[str, tuple[str | None, str]]] = {}
-    for row in notes.notes.itertuples(index=False):
+    persons: dict[str, Person] = {}
+    notes = None
+    if notes_source is not None:
+        notes = read_notes(notes_source, persons=persons_source)
+        persons = notes.persons
+        summaries.append(notes.summary())
+        texts = _note_texts(notes.notes)
+    elif persons_source is not None:
+        persons, rejected, read = read_persons(persons_source)
+        summaries.append(f"persons read {read}, rejected {len(rejected)}")
+    if facts_source is None:
+        assert notes is not None  # checked above: notes or facts are given
+        facts = extract_facts(notes.notes)
+    else:
+        facts_input = read_facts(facts_source)
+        facts = facts_input.facts
+        summaries.append(facts_input.summary())
+        if texts and (moved := _misplaced(facts, texts)):
+            summaries.append(
+                f"{moved} facts do not match their note's text at their offsets "
+                "(are the notes those the facts came from?)"
+            )
+    matches = match_trial(trial, facts, persons, as_of)
+    matched = {m.person_id for m in matches}
+    if notes_source is not None:
+        skipped = [f"{p}: no notes" for p in sorted(persons) if p not in texts] + [
+            f"{p}: no facts in {len(texts[p])} notes"
+            for p in sorted(texts)
+            if p not in matched
+        ]
+    else:
+        skipped = [f"{p}: no facts" for p in sorted(persons) if p not in matched]
+    return MatchRun(trial, matches, texts, as_of, "; ".join(summaries), skipped)
+
+
+def _note_texts(notes: pd.DataFrame) -> dict[str, dict[str, tuple[str | None, str]]]:
+    """Person id -> note id -> (ISO date or None, text), for the report."""
+    texts: dict[str, dict[str, tuple[str | None, str]]] = {}
+    for row in notes.itertuples(index=False):
         date = row.note_date.isoformat() if row.note_date else None
         texts.setdefault(str(row.person_id), {})[str(row.note_id)] = (
             date,
             str(row.note_text),
         )
-    matched = {m.person_id for m in matches}
-    skipped = [
-        f"{pid}: no notes" for pid in sorted(notes.persons) if pid not in texts
-    ] + [
-        f"{pid}: no facts in {len(texts[pid])} notes"
-        for pid in sorted(texts)
-        if pid not in matched
-    ]
-    return MatchRun(trial, matches, texts, as_of, notes.summary(), skipped)
+    return texts
+
+
+def _misplaced(
+    facts: pd.DataFrame, texts: dict[str, dict[str, tuple[str | None, str]]]
+) -> int:
+    """Facts of the given notes whose text is not the note's at their offsets."""
+    count = 0
+    for person, note, start, end, variant in zip(
+        facts["person_id"],
+        facts["note_id"],
+        facts["offset"],
+        facts["offset_end"],
+        facts["lexical_variant"],
+        strict=True,
+    ):
+        note_text = texts.get(person, {}).get(note)
+        if note_text is not None and note_text[1][start:end] != variant:
+            count += 1
+    return count
 
 
 def write_jsonl(matches: list[PatientMatch], path: Path) -> None:

@@ -14,16 +14,20 @@ Notes are run through ``nlp.pipe`` in batches; a note's date rides on its Doc
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from pipeline import __version__
-from pipeline.notes.io import parse_date
+from pipeline import __version__, errors
+from pipeline.notes.io import REJECTED_COLUMNS, parse_date, read_frame
 from pipeline.notes.measurements import MeasuredValue
 from pipeline.notes.tokenizer import note_text
 from pipeline.schema import NoteFact
@@ -232,3 +236,99 @@ def facts_from_text(
         }
     )
     return [NoteFact.model_validate(row) for row in fact_rows(notes)]
+
+
+_ID_COLUMNS = ("note_id", "person_id")
+
+
+@dataclass
+class FactsInput:
+    """What :func:`read_facts` read: the good facts (typed as
+    :func:`facts_frame`) and the rejected rows, each with its reason
+    (columns :data:`~pipeline.notes.io.REJECTED_COLUMNS`, table ``note_nlp``)."""
+
+    source: str
+    facts: pd.DataFrame
+    rejected: pd.DataFrame
+    rows_read: int
+
+    def summary(self) -> str:
+        """One line: facts read / kept / rejected with reasons counted."""
+        reasons = Counter(self.rejected["reason"])
+        why = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+        return (
+            f"facts read {self.rows_read}, kept {len(self.facts)}, "
+            f"rejected {len(self.rejected)}" + (f" ({why})" if why else "")
+        )
+
+
+def read_facts(source: str, *, table: str = "note_nlp") -> FactsInput:
+    """Facts as ``trialmatch notes`` wrote them (Parquet, CSV or JSONL), or a
+    NOTE_NLP-shaped table behind a SQLAlchemy URL, so that a note archive is
+    read once and matched against many trials.
+
+    Every row is validated as a :class:`~pipeline.schema.NoteFact` and kept or
+    rejected with the first reason pydantic gives; a missing column stops the
+    run with a :class:`~pipeline.errors.TrialmatchError`.
+    """
+    frame, unreadable = read_frame(source, table)
+    missing = [c for c in FACT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise errors.missing_columns(
+            source,
+            missing,
+            "note facts need every NOTE_NLP column that `trialmatch notes` "
+            "writes (the fields of NoteFact, listed in README).",
+        )
+    bad = dict(unreadable)
+    good: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    columns = [frame[c].tolist() for c in FACT_COLUMNS]
+    for row, values in enumerate(zip(*columns, strict=True), start=1):
+        record = dict(zip(FACT_COLUMNS, map(_cell, values), strict=True))
+        for column in _ID_COLUMNS:
+            record[column] = _identifier(record[column])
+        for column in _DATE_COLUMNS:
+            if record[column] is not None:
+                record[column] = parse_date(record[column]) or record[column]
+        reason = bad.get(row)
+        if reason is None:
+            try:
+                # The validated fields themselves: model_dump would copy them.
+                good.append(vars(NoteFact.model_validate(record)))
+                continue
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                reason = f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+        rejected.append(
+            {
+                "table": "note_nlp",
+                "row": row,
+                "note_id": record["note_id"],
+                "person_id": record["person_id"],
+                "reason": reason,
+            }
+        )
+    return FactsInput(
+        source,
+        facts_frame(good),
+        pd.DataFrame(rejected, columns=REJECTED_COLUMNS),
+        len(frame),
+    )
+
+
+def _cell(value: Any) -> Any:
+    """None for the blank cells of any source (empty text, NaN, NaT, None)."""
+    # Type tests first: pd.isna costs about ten times as much, once per cell.
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    return None if value is pd.NaT else value
+
+
+def _identifier(value: Any) -> Any:
+    # OMOP ids are integers in a database and may come back as floats.
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value) if isinstance(value, int) else value

@@ -75,9 +75,38 @@ def test_match_writes_ranked_jsonl_and_report(tmp_path: Path) -> None:
     assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
+@pytest.mark.slow
+def test_match_from_facts_gives_what_match_from_notes_gives(tmp_path: Path) -> None:
+    # An archive read once by `trialmatch notes`, screened from its facts.
+    notes = _write_csv(tmp_path / "notes.csv", NOTES)
+    facts = tmp_path / "facts.parquet"
+    done = _run("notes", str(notes), "--out", str(facts))
+    assert done.returncode == 0, done.stderr
+    outputs = {}
+    for name, inputs in {
+        "notes": ["--notes", str(notes)],
+        "facts": ["--facts", str(facts)],
+        "both": ["--notes", str(notes), "--facts", str(facts)],
+    }.items():
+        out = tmp_path / f"{name}.jsonl"
+        html = tmp_path / f"{name}.html"
+        done = _run(
+            "match", "--trial", str(SEED), *inputs, "--as-of", "2026-11-01",
+            "--out", str(out), "--html", str(html),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        outputs[name] = (out.read_text(), html.read_text(encoding="utf-8"))
+        assert ("facts read" in done.stdout) == (name != "notes")
+    assert outputs["notes"][0] == outputs["facts"][0] == outputs["both"][0]
+    assert outputs["notes"][1] == outputs["both"][1]
+    assert "note text not loaded" in outputs["facts"][1]
+
+
 @pytest.mark.parametrize(
     ("case", "message"),
     [
+        ("neither", "give --notes (OMOP NOTE rows) or --facts"),
+        ("notes-as-facts", "missing required column(s) note_nlp_id"),
         ("bad-date", "is not a date; use YYYY-MM-DD"),
         ("no-columns", "missing required column(s)"),
         ("empty-trial", "the file is empty"),
@@ -102,12 +131,13 @@ def test_bad_input_is_one_line_and_exit_2(
     elif case == "not-ctgov":
         trial = tmp_path / "other.json"
         trial.write_text('{"foo": 1}')
-    else:
+    elif case == "no-criteria":
         trial = tmp_path / "bare.json"
         trial.write_text('{"protocolSection": {"identificationModule": {}}}')
+    inputs = {"neither": [], "notes-as-facts": ["--facts", str(notes)]}
     done = _run(
-        "match", "--trial", str(trial), "--notes", str(notes), "--as-of", as_of,
-        "--out", str(tmp_path / "r.jsonl"),
+        "match", "--trial", str(trial), *inputs.get(case, ["--notes", str(notes)]),
+        "--as-of", as_of, "--out", str(tmp_path / "r.jsonl"),
     )  # fmt: skip
     assert done.returncode == 2
     assert "Traceback" not in done.stderr

@@ -59,6 +59,17 @@ def test_report_is_self_contained_and_escaped() -> None:
     assert html.count('class="row"') == 3
 
 
+def test_a_note_without_its_text_shows_the_evidence_snippets() -> None:
+    # `match --facts` without --notes: the evidence links still land on a mark.
+    run = _run()
+    run.notes_text = {}
+    html = render_html(run)
+    assert "Note c1 · 2026-10-01 · evidence snippets (note text not loaded)" in html
+    assert '<a class="ev" href="#ev-c_c1-8"' in html
+    assert '<li><mark id="ev-c_c1-8" class="m-met">apixaban</mark></li>' in html
+    assert html.count("note text not loaded") == 3
+
+
 def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
