@@ -22,6 +22,8 @@ reads the saved weights only (a sum of the rows of the span's features), so
 tagging needs no scikit-learn call per entity.
 """
 
+# No ``from __future__ import annotations`` here: spaCy validates a factory's
+# arguments against its annotations at run time, which must be real types.
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
