@@ -132,10 +132,19 @@ def test_filters_run_in_a_real_browser(
 
 
 @pytest.mark.slow
-def test_open_from_url_shows_the_highlighted_note(tmp_path: Path) -> None:
+@pytest.mark.parametrize("texts", [True, False])
+def test_open_from_url_shows_the_highlighted_note(tmp_path: Path, texts: bool) -> None:
+    # Without the notes' texts (match --facts alone) the mark is on the snippet.
+    run = _run()
+    if not texts:
+        run.notes_text = {}
     page = tmp_path / "report.html"
-    page.write_text(render_html(_run()), encoding="utf-8")
+    page.write_text(render_html(run), encoding="utf-8")
     dom = _dump_dom(page, "#open=c", tmp_path / "profile")
     detail = re.search(r'<tr class="detail" id="d-c"([^>]*)>', dom)
     assert detail and "hidden" not in detail[1]
+    # The patient's detail row runs up to the next patient's row.
+    shown = dom[detail.end() :].split('<tr class="row"', 1)[0]
+    assert '<mark id="ev-c_c1-8" class="m-met">apixaban</mark>' in shown
+    assert ("note text not loaded" in shown) != texts
     assert re.search(r'<tr class="detail" id="d-a" hidden', dom)
