@@ -289,6 +289,8 @@ def read_facts(source: str, *, table: str = "note_nlp") -> FactsInput:
         for column in _ID_COLUMNS:
             record[column] = _identifier(record[column])
         for column in _DATE_COLUMNS:
+            # The notes reader's date forms; text it cannot read is left for
+            # pydantic to reject with its own message.
             if record[column] is not None:
                 record[column] = parse_date(record[column]) or record[column]
         reason = bad.get(row)
@@ -319,7 +321,7 @@ def read_facts(source: str, *, table: str = "note_nlp") -> FactsInput:
 
 def _cell(value: Any) -> Any:
     """None for the blank cells of any source (empty text, NaN, NaT, None)."""
-    # Type tests first: pd.isna costs about ten times as much, once per cell.
+    # Type tests before pd.isna, which took 1.7 times as long per cell.
     if isinstance(value, str):
         return value if value.strip() else None
     if isinstance(value, float):
