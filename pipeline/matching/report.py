@@ -3,7 +3,8 @@
 The HTML report is one self-contained file (inline CSS and JS from
 ``resources/matching_report.html``, no network): patients ranked, each
 criterion's status and rationale, the evidence highlighted inside the patient's
-own note text, and filters by verdict and by criterion status that can also be
+own note text (or, for a note whose text was not loaded, its evidence snippets),
+and filters by verdict and by criterion status that can also be
 set from the URL (``report.html#verdict=excluded&criterion=exc-3&status=met``;
 ``&open=P010`` opens one patient's criteria and notes).
 """
@@ -65,7 +66,7 @@ def _note_html(
     )
 
 
-def _snippets_html(person: str, note_id: str, m: PatientMatch) -> str:
+def _snippets_html(m: PatientMatch, note_id: str) -> str:
     """A note whose text was not loaded (``match --facts`` without ``--notes``):
     its evidence snippets in text order, each marked where the criteria table
     links to (one mark per place, as in a loaded note)."""
@@ -75,7 +76,7 @@ def _snippets_html(person: str, note_id: str, m: PatientMatch) -> str:
         for e in a.evidence:
             if e.note_id == note_id:
                 date = date or e.note_date
-                anchor = _anchor(person, note_id, e.start)
+                anchor = _anchor(m.person_id, note_id, e.start)
                 marked.setdefault(anchor, (e.start, a.status, e.snippet))
     items = "".join(
         f'<li><mark id="{anchor}" class="m-{status}">{escape(snippet)}</mark></li>'
@@ -123,9 +124,7 @@ def _patient_html(
     notes_html = "".join(
         _note_html(nid, date, text, marks.get(nid, []))
         for nid, (date, text) in sorted(notes.items(), key=lambda kv: kv[1][0] or "")
-    ) + "".join(
-        _snippets_html(m.person_id, nid, m) for nid in sorted(marks) if nid not in notes
-    )
+    ) + "".join(_snippets_html(m, nid) for nid in sorted(marks) if nid not in notes)
     detail = (
         f'<tr class="detail" id="d-{person}" hidden><td colspan="6">'
         '<table class="criteria"><thead><tr><th>criterion</th><th>kind</th>'
