@@ -10,8 +10,8 @@ from spacy.language import Language
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.criteria.extract import ner_available
 from pipeline.criteria.ner import (
-    DEFAULT_MODEL_DIR,
     EVALUATED_TYPES,
     FINAL_STEPS,
     BratDocument,
@@ -168,17 +168,6 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
         load_criteria_ner(tmp_path)
 
 
-needs_model = pytest.mark.skipif(
-    not (DEFAULT_MODEL_DIR / "config.cfg").is_file(), reason="no trained model"
-)
-
-
-@pytest.fixture(scope="module")
-def model() -> Language:
-    return load_criteria_ner()
-
-
-@needs_model
 @pytest.mark.parametrize(
     ("text", "label", "covering"),
     [
@@ -191,9 +180,9 @@ def model() -> Language:
     ],
 )
 def test_model_tags_obvious_cases(
-    model: Language, text: str, label: str, covering: str
+    criteria_ner: Language, text: str, label: str, covering: str
 ) -> None:
-    [mentions] = predict_mentions(model, [text])
+    [mentions] = predict_mentions(criteria_ner, [text])
     start = text.index(covering)
     end = start + len(covering)
     assert any(
@@ -201,9 +190,8 @@ def test_model_tags_obvious_cases(
     ), mentions
 
 
-@needs_model
-def test_model_labels_are_chia_types(model: Language) -> None:
-    labels = set(model.get_pipe("ner").labels)
+def test_model_labels_are_chia_types(criteria_ner: Language) -> None:
+    labels = set(criteria_ner.get_pipe("ner").labels)
     assert set(EVALUATED_TYPES) <= labels
 
 
@@ -237,7 +225,7 @@ def test_eval_bad_directory_is_one_line_error(
     assert message in str(result.exception)
 
 
-@needs_model
+@pytest.mark.skipif(not ner_available(), reason="no trained criteria NER")
 @pytest.mark.slow
 def test_eval_criteria_on_chia_test_part(shared_data: Path) -> None:
     result = CliRunner().invoke(

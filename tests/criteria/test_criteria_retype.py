@@ -11,11 +11,9 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline.criteria.ner import (
-    DEFAULT_MODEL_DIR,
     BratDocument,
     BratEntity,
     add_span_retyper,
-    load_criteria_ner,
     split_of,
 )
 from pipeline.criteria.retype import (
@@ -183,24 +181,12 @@ def test_add_span_retyper_reads_the_training_parts_only(tmp_path: Path) -> None:
     assert list(retyper.predict([warfarin])) == ["Drug"]
 
 
-needs_model = pytest.mark.skipif(
-    not (DEFAULT_MODEL_DIR / "config.cfg").is_file(), reason="no trained model"
-)
-
-
-@pytest.fixture(scope="module")
-def model() -> Language:
-    return load_criteria_ner()
-
-
-@needs_model
-def test_committed_model_retypes_after_the_ner(model: Language) -> None:
-    assert model.pipe_names[-2:] == ["ner", PIPE_NAME]
+def test_committed_model_retypes_after_the_ner(criteria_ner: Language) -> None:
+    assert criteria_ner.pipe_names[-2:] == ["ner", PIPE_NAME]
 
 
 # Regressions from the seed listing NCT05262335: the NER alone typed "HER2"
 # as a Procedure and "≥60ml/min" as a Multiplier.
-@needs_model
 @pytest.mark.parametrize(
     ("text", "entity", "ner_alone", "retyped"),
     [
@@ -219,11 +205,11 @@ def test_committed_model_retypes_after_the_ner(model: Language) -> None:
     ],
 )
 def test_committed_model_seed_regressions(
-    model: Language, text: str, entity: str, ner_alone: str, retyped: str
+    criteria_ner: Language, text: str, entity: str, ner_alone: str, retyped: str
 ) -> None:
     def label_of(doc: Doc) -> str:
         return next(e.label_ for e in doc.ents if e.text == entity)
 
-    with model.select_pipes(disable=[PIPE_NAME]):
-        assert label_of(model(text)) == ner_alone
-    assert label_of(model(text)) == retyped
+    with criteria_ner.select_pipes(disable=[PIPE_NAME]):
+        assert label_of(criteria_ner(text)) == ner_alone
+    assert label_of(criteria_ner(text)) == retyped
