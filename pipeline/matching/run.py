@@ -55,6 +55,7 @@ def run_match(
     """
     from pipeline.criteria import parse_trial
     from pipeline.notes import extract_facts, read_facts, read_notes, read_persons
+    from pipeline.notes.io import persons_summary
 
     if notes_source is None and facts_source is None:
         raise errors.no_notes_or_facts()
@@ -72,7 +73,7 @@ def run_match(
         texts = _note_texts(notes.notes)
     elif persons_source is not None:
         persons, rejected, read = read_persons(persons_source)
-        summaries.append(f"persons read {read}, rejected {len(rejected)}")
+        summaries.append(persons_summary(read, len(rejected)))
     if facts_source is None:
         assert notes is not None  # checked above: notes or facts are given
         facts = extract_facts(notes.notes)

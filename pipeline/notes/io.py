@@ -73,7 +73,7 @@ class NotesInput:
         )
         if self.persons_read:
             bad = sum(self.reasons("person").values())
-            line += f"; persons read {self.persons_read}, rejected {bad}"
+            line += "; " + persons_summary(self.persons_read, bad)
         return line
 
 
@@ -213,19 +213,39 @@ def read_frame(
     return frame, bad
 
 
-def _blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
+    """True for a cell that holds nothing: None, NaN, NaT, pd.NA, empty text."""
+    # Text and floats first: pd.isna takes longer, and this runs once per cell.
+    if isinstance(value, str):
+        return not value.strip()
     if value is None:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if value is pd.NaT or (not isinstance(value, str | bytes) and pd.isna(value)):
-        return True
-    return isinstance(value, str) and not value.strip()
+    if isinstance(value, float):
+        return math.isnan(value)
+    return value is pd.NaT or (not isinstance(value, bytes) and pd.isna(value))
+
+
+def rejected_row(
+    table: str, row: int, note_id: str | None, person_id: str | None, reason: str
+) -> dict[str, Any]:
+    """One row of a rejected-rows table (:data:`REJECTED_COLUMNS`)."""
+    return {
+        "table": table,
+        "row": row,
+        "note_id": note_id,
+        "person_id": person_id,
+        "reason": reason,
+    }
+
+
+def persons_summary(read: int, rejected: int) -> str:
+    """The persons part of a run's summary line."""
+    return f"persons read {read}, rejected {rejected}"
 
 
 def _text(value: Any) -> str | None:
     """``value`` as text; None when blank. Raises UnicodeError on bad bytes."""
-    if _blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, bytes):
         value = value.decode("utf-8")
@@ -308,15 +328,7 @@ def validate_notes(
         if note_id is not None:
             seen.add(note_id)
         if reason is not None:
-            rejected.append(
-                {
-                    "table": "note",
-                    "row": row,
-                    "note_id": note_id,
-                    "person_id": person_id,
-                    "reason": reason,
-                }
-            )
+            rejected.append(rejected_row("note", row, note_id, person_id, reason))
             continue
         good.append(
             {
@@ -346,7 +358,7 @@ def _row_problem(
         return "missing person_id"
     if text is None:
         return "empty note_text"
-    if _blank(date_value):
+    if is_blank(date_value):
         return "missing note_date"
     if parse_date(date_value) is None:
         return "unparseable note_date"
@@ -398,15 +410,7 @@ def read_persons(
         if reason is None:
             reason = _person_problem(person_id, birth, year, sex, persons)
         if reason is not None:
-            rejected.append(
-                {
-                    "table": "person",
-                    "row": row,
-                    "note_id": None,
-                    "person_id": person_id,
-                    "reason": reason,
-                }
-            )
+            rejected.append(rejected_row("person", row, None, person_id, reason))
             continue
         assert person_id is not None
         persons[person_id] = Person(
