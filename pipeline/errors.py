@@ -183,6 +183,13 @@ def bad_gold(path: Path, lineno: int, detail: str) -> TrialmatchError:
     )
 
 
+def bad_judgement(path: Path, lineno: int, detail: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: line {lineno} is not a flag judgement ({detail}); each line needs "
+        "trial_id, criterion_id, note_id, start and correct (see README)."
+    )
+
+
 def no_notes_or_facts() -> TrialmatchError:
     return TrialmatchError(
         "nothing to screen: give --notes (OMOP NOTE rows) or --facts (the output "

@@ -1,4 +1,4 @@
-"""Commands of the match stage: ``match``, ``eval trialgpt``, ``bench match``,
+"""Commands of the match stage: ``match``, ``eval trialgpt|flags``, ``bench match``,
 ``train ranker``."""
 
 from __future__ import annotations
@@ -63,6 +63,25 @@ def eval_trialgpt(
     from pipeline.matching.trialgpt import evaluate, format_report
 
     typer.echo(format_report(evaluate(annotations, split)))
+
+
+@eval_app.command("flags")
+def eval_flags(
+    mtsamples: Annotated[
+        Path, typer.Option(help="MTSamples CSV (one patient per transcription).")
+    ] = Path("../shared/data/mtsamples-401.csv"),
+    judgements: Annotated[
+        Path, typer.Option(help="Reviewer judgements of flags (JSONL).")
+    ] = Path("annotations/mtsamples_flag_judgements.jsonl"),
+    trial: Annotated[Path, typer.Option(help="Trial listing.")] = Path(
+        "trial_docs/NCT05262335.txt"
+    ),
+    split: Annotated[str, typer.Option(help="all, test or train.")] = "test",
+) -> None:
+    """Precision of the evidence shown to reviewers, against their judgements."""
+    from pipeline.matching.flag_eval import evaluate_flags
+
+    typer.echo(evaluate_flags(trial, mtsamples, judgements, split).report())
 
 
 @bench_app.command("match")

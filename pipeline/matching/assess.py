@@ -1059,7 +1059,9 @@ def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
             decided.status == "unknown"
             and not any(p.evidence for p in limits)
             and presence
-            and all(p.status == "not_met" and not p.evidence for p in presence)
+            # Absent (never mentioned, negated, outside the window): a missing
+            # value cannot make the condition it qualifies present.
+            and all(p.status == "not_met" for p in presence)
         ):
             return _merge("not_met", [decided, *presence])
         if decided.status == "unknown":

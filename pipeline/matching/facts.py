@@ -10,9 +10,10 @@ scoring cost proportional to what a patient's notes actually mention.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from itertools import compress
 from typing import NamedTuple
 
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import errors
-from pipeline.matching.rules import load_rules
+from pipeline.matching.rules import MatchingRules, load_rules
 from pipeline.schema import Evidence, NoteFact
 from pipeline.units import canonical_unit
 
@@ -164,7 +165,9 @@ def index_facts(facts: pd.DataFrame, as_of: dt.date) -> dict[str, PersonFacts]:
     intent = facts["section"].isin(rules.intent_sections) & facts["domain"].isin(
         rules.intent_domains
     )
-    frame = facts[~(np.array(later, dtype=bool) | intent.to_numpy(dtype=bool))]
+    dropped = np.array(later, dtype=bool) | intent.to_numpy(dtype=bool)
+    dropped |= _outside_study(facts, rules)
+    frame = facts[~dropped]
     # "HER2: positive" also counts as her2_positive; "HER2: negative" as its negation.
     statuses = {
         (spec.measure, value.lower()): (status, negative)
@@ -217,6 +220,29 @@ def index_facts(facts: pd.DataFrame, as_of: dt.date) -> dict[str, PersonFacts]:
         out[person_id].n_notes = int(n_notes)
         out[person_id].concept_keys = frozenset(out[person_id].by_concept)
     return out
+
+
+def _outside_study(facts: pd.DataFrame, rules: MatchingRules) -> np.ndarray:
+    """Rows of a study-context concept whose sentence names no study.
+
+    "After informed consent was obtained, the patient was brought to the
+    operating room" is a procedure's consent; "signed informed consent for
+    ALTER-G-001" is a trial's.
+    """
+    concerned = facts["concept_id"].isin(rules.study_context_concepts).to_numpy()
+    if not concerned.any():
+        return concerned
+    study = _study_pattern(tuple(rules.study_words), rules.study_identifier)
+    snippets = facts.loc[concerned, "snippet"].astype(str)
+    outside = concerned.copy()
+    outside[concerned] = ~snippets.str.contains(study).to_numpy(dtype=bool)
+    return outside
+
+
+@cache
+def _study_pattern(words: tuple[str, ...], identifier: str) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"(?i:\b(?:{alternatives})\b)|{identifier}")
 
 
 def _unit(raw: object) -> str | None:

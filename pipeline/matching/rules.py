@@ -43,6 +43,12 @@ class MatchingRules(BaseModel):
     other_triggers: list[str]
     intent_sections: list[str]
     intent_domains: list[str]
+    # Mentions of these count only in a sentence about a study (one of the
+    # words, or an identifier such as "NCT05262335" or "ALTER-G-001"): a
+    # note's "informed consent was obtained" is a procedure's, not a trial's.
+    study_context_concepts: list[str]
+    study_words: list[str]
+    study_identifier: str
     population_concepts: list[str]
     count_phrases: dict[str, int]
     lookahead_anchors: list[str]

@@ -27,7 +27,12 @@ MENTIONS = "mentions"
 
 
 class CasePolicy(BaseModel):
-    """Which vocabulary terms are matched case-sensitively, and which not at all."""
+    """Which vocabulary terms are matched case-sensitively, and which not at all.
+
+    ``pseudo_terms`` are phrases that hold a term without naming its concept
+    ("back bleeding", "bleeding vessels" in an operative note): matched, as
+    ConText's pseudo-triggers are, so that the shorter term inside them is not.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -35,6 +40,7 @@ class CasePolicy(BaseModel):
     case_sensitive_terms: list[str]
     case_insensitive_terms: list[str]
     excluded_terms: list[str]
+    pseudo_terms: list[str]
 
     def is_case_sensitive(self, term: str) -> bool:
         """Listed as case-sensitive, or a short all-capitals term not listed
@@ -54,6 +60,9 @@ class CasePolicy(BaseModel):
 def load_case_policy() -> CasePolicy:
     """The packaged case policy."""
     return load_json("notes_concepts.json", CasePolicy)
+
+
+PSEUDO = "_pseudo"  # the match label of a pseudo-term; never a concept id
 
 
 @dataclass
@@ -80,11 +89,15 @@ def build_concept_matchers(
     for (cid, sensitive), terms in by_concept.items():
         matcher = exact if sensitive else lower
         matcher.add(cid, [nlp.make_doc(t) for t in dict.fromkeys(terms)])
+    lower.add(PSEUDO, [nlp.make_doc(t) for t in policy.pseudo_terms])
     return ConceptMatchers(lower, exact)
 
 
 def find_mentions(doc: Doc, matchers: ConceptMatchers) -> list[Span]:
-    """Concept mentions in ``doc``: longest match wins, equal spans keep all labels."""
+    """Concept mentions in ``doc``: longest match wins, equal spans keep all labels.
+
+    A pseudo-term that wins is dropped, and with it the terms it covers.
+    """
     labels: dict[tuple[int, int], list[int]] = {}
     for matcher in (matchers.lower, matchers.exact):
         for match_id, start, end in matcher(doc):
@@ -97,10 +110,12 @@ def find_mentions(doc: Doc, matchers: ConceptMatchers) -> list[Span]:
         if not taken.intersection(range(start, end)):
             kept.append((start, end))
             taken.update(range(start, end))
+    pseudo = doc.vocab.strings[PSEUDO]
     return [
         Span(doc, start, end, label=label)
         for start, end in sorted(kept)
         for label in labels[(start, end)]
+        if label != pseudo
     ]
 
 

@@ -413,8 +413,12 @@ UNCONTROLLED_HTN = crit(
         ([fact("hypertension"), fact("systolic_bp", value=162, unit="mmHg")], "met"),
         ([fact("hypertension")], "unknown"),
         ([], "not_met"),
+        # A regression (operative notes: "no sign of infection" left a graded
+        # infection exclusion unknown): the condition is absent, so its
+        # missing value does not matter.
+        ([fact("hypertension", negated=True)], "not_met"),
     ],
-    ids=["controlled", "uncontrolled", "no-bp", "nothing"],
+    ids=["controlled", "uncontrolled", "no-bp", "nothing", "negated"],
 )
 def test_limits_decide_an_exclusion(facts: list[NoteFact], status: str) -> None:
     assert run(UNCONTROLLED_HTN, *facts)[0].status == status
@@ -425,6 +429,34 @@ def test_facts_missing_columns_is_a_clear_error() -> None:
 
     with pytest.raises(TrialmatchError, match="NOTE_NLP column"):
         index_facts(frame(fact("dvt")).drop(columns=["concept_id"]), AS_OF)
+
+
+CONSENT = crit(
+    "inc-9",
+    "inclusion",
+    text="Signed informed consent",
+    entities=[ent("informed_consent")],
+)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "status"),
+    [
+        # A procedure's consent, as operative notes record it, is not the trial's.
+        (
+            "After informed consent was obtained, the patient was taken to the "
+            "operating room.",
+            "unknown",
+        ),
+        ("Discussed ALTER-G-001; the patient signed informed consent.", "met"),
+        ("She signed the informed consent for the study.", "met"),
+        ("Consent for NCT05262335 was signed.", "met"),
+    ],
+)
+def test_consent_counts_only_in_a_sentence_about_a_study(
+    sentence: str, status: str
+) -> None:
+    assert run(CONSENT, fact("informed_consent", text=sentence))[0].status == status
 
 
 def test_negation_outside_the_window_is_silence() -> None:

@@ -102,7 +102,11 @@ def row(kind: str, criterion: str, note: str, **fields: str) -> dict[str, str]:
     }
 
 
-CONSENTED = "0. A 60-year-old man with COPD. 1. He signed informed consent."
+# The closing sentence of every TrialGPT patient summary.
+CONSENTED = (
+    "0. A 60-year-old man with COPD. 1. The patient will provide informed "
+    "consent, and will comply with the trial protocol without any practical issues."
+)
 SILENT = "0. A 60-year-old man with COPD."
 
 

@@ -127,6 +127,27 @@ CASES = [
         NONE,
     ),
     ("Prior ORIF of a left femoral neck fracture.", "femoral neck fracture", HIST),
+    # Consent discussions list what may happen (misses found on MTSamples-style
+    # operative notes, paraphrased here).
+    ("The risks are infection, bleeding and scarring.", "bleeding", HYPO),
+    (
+        "Risks and benefits of surgery were discussed, including bleeding and "
+        "infection.",
+        "infection",
+        HYPO,
+    ),
+    (
+        "Potential complications include, but are not limited to, infection.",
+        "infection",
+        HYPO,
+    ),
+    ("Complications include wound infection and hernia.", "hernia", HYPO),
+    ("He is at risk for deep vein thrombosis.", "deep vein thrombosis", HYPO),
+    ("Heparin was given to help prevent clotting.", "clotting", HYPO),
+    ("Cardiac risk factors include hypertension and diabetes.", "diabetes", NONE),
+    # A lab reported as non-reactive is negative.
+    ("Hepatitis B surface antigen negative, HIV nonreactive.", "HIV", NEG),
+    ("HIV non-reactive.", "HIV", NEG),
     # plain affirmed
     ("Metastatic colon cancer to the liver.", "colon cancer", NONE),
 ]

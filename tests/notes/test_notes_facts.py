@@ -129,6 +129,36 @@ def test_concept_of_a_phrase(text: str, word: str, concept: str) -> None:
     assert by_text[word] == concept
 
 
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        # Operative notes: the surgical field's bleeding is not a bleeding event
+        # (pseudo-terms), nursing staff is not lactation, and a urological or
+        # nasal obstruction is not an intestinal one (bare term excluded).
+        ("There was good back bleeding from the vessel.", "bleeding"),
+        ("Further bleeding was controlled with cautery.", "bleeding"),
+        ("The infant was diapered by nursing staff.", "lactation"),
+        ("Right ureteropelvic junction obstruction.", "intestinal_obstruction"),
+    ],
+)
+def test_phrase_that_names_no_concept(text: str, concept: str) -> None:
+    assert concept not in {f.concept_id for f in facts_from_text(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("He reports rectal bleeding.", "bleeding"),
+        ("A moderate amount of bleeding was noted in the emergency room.", "bleeding"),
+        ("CT shows a small bowel obstruction.", "intestinal_obstruction"),
+    ],
+)
+def test_phrase_beside_a_pseudo_term_still_names_its_concept(
+    text: str, concept: str
+) -> None:
+    assert concept in {f.concept_id for f in facts_from_text(text)}
+
+
 def test_no_notes_gives_an_empty_typed_frame() -> None:
     empty = pd.DataFrame(columns=["note_id", "person_id", "note_date", "note_text"])
     facts = extract_facts(empty)

@@ -1,0 +1,217 @@
+"""Precision of the evidence a reviewer is shown, against a reviewer's judgements.
+
+A *flag* is what sends a reviewer to a note: a top-level exclusion that is met
+or unknown, or an inclusion that is met, on the evidence of a note. Each flag
+is keyed by the trial, the criterion and its first evidence item (note id and
+character offset). A judgement says whether that evidence, read in its note,
+shows what the criterion names about this patient (``correct``) or not (a risk
+listed in a consent discussion, the surgical field's bleeding, a procedure's
+consent). Precision is correct flags over judged flags; flags without a
+judgement are counted, never guessed.
+
+The notes are MTSamples transcriptions (``../shared/data/mtsamples-401.csv``),
+one patient per transcription, all dated :data:`NOTE_DATE`. The split is fixed
+by the row's index: a row is in ``test`` when the MD5 digest of its index is
+odd (about half); the rules were only ever tuned on ``train``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from pipeline import errors
+from pipeline.schema import PatientMatch
+from pipeline.textio import read_user_text
+
+NOTE_DATE = dt.date(2026, 10, 1)
+AS_OF = dt.date(2026, 11, 1)
+SPLITS = ("all", "train", "test")
+_MTSAMPLES_COLUMNS = ("sample_name", "transcription")
+
+
+class FlagJudgement(BaseModel):
+    """A reviewer's reading of one flag's evidence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    trial_id: str
+    criterion_id: str
+    note_id: str
+    start: int
+    correct: bool
+
+    @property
+    def key(self) -> tuple[str, str, str, int]:
+        return (self.trial_id, self.criterion_id, self.note_id, self.start)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A criterion that sends the reviewer to a note, and where."""
+
+    trial_id: str
+    person_id: str
+    criterion_id: str
+    status: str
+    note_id: str
+    start: int
+
+    @property
+    def key(self) -> tuple[str, str, str, int]:
+        return (self.trial_id, self.criterion_id, self.note_id, self.start)
+
+
+def in_test(index: int) -> bool:
+    """The deterministic split of MTSamples rows (module docstring)."""
+    return hashlib.md5(str(index).encode("ascii")).digest()[-1] % 2 == 1
+
+
+def mtsamples_notes(path: Path, split: str) -> pd.DataFrame:
+    """The rows of ``split`` as OMOP NOTE rows (one person per transcription)."""
+    if split not in SPLITS:
+        raise errors.bad_choice(split, "--split", list(SPLITS))
+    if not path.is_file():
+        raise errors.file_not_found(path)
+    try:
+        rows = pd.read_csv(path, index_col=0)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise errors.unreadable_notes(str(path), str(exc)) from exc
+    missing = [c for c in _MTSAMPLES_COLUMNS if c not in rows.columns]
+    if missing:
+        raise errors.missing_columns(
+            str(path),
+            missing,
+            "an MTSamples CSV has an unnamed index column, "
+            "sample_name and transcription",
+        )
+    if split != "all":
+        rows = rows[[in_test(int(i)) == (split == "test") for i in rows.index]]
+    ids = "mt" + rows.index.astype(str)
+    return pd.DataFrame(
+        {
+            "note_id": ids,
+            "person_id": ids,
+            "note_date": NOTE_DATE,
+            "note_text": rows["transcription"].to_numpy(),
+            "note_title": rows["sample_name"].astype(str).str.strip().to_numpy(),
+        }
+    )
+
+
+def flags(matches: list[PatientMatch]) -> list[Flag]:
+    """Every flag of ``matches`` (module docstring), in the matches' order."""
+    out = []
+    for m in matches:
+        for c in m.criteria:
+            if "." in c.criterion_id or not c.evidence:
+                continue  # a parent shows its deciding child's evidence again
+            flagged = (c.kind == "exclusion" and c.status in ("met", "unknown")) or (
+                c.kind == "inclusion" and c.status == "met"
+            )
+            if flagged:
+                first = c.evidence[0]
+                out.append(
+                    Flag(
+                        m.trial_id or "",
+                        m.person_id,
+                        c.criterion_id,
+                        c.status,
+                        first.note_id,
+                        first.start,
+                    )
+                )
+    return out
+
+
+def load_judgements(path: Path) -> dict[tuple[str, str, str, int], bool]:
+    """Judgements from a JSONL file (one :class:`FlagJudgement` per line)."""
+    out = {}
+    for lineno, line in enumerate(read_user_text(path, 10_000_000).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            judgement = FlagJudgement.model_validate_json(line)
+        except ValidationError as exc:
+            raise errors.bad_judgement(path, lineno, exc.errors()[0]["msg"]) from exc
+        out[judgement.key] = judgement.correct
+    return out
+
+
+@dataclass
+class FlagScore:
+    """Flags per criterion, split by the judgements into correct, wrong, unjudged."""
+
+    split: str
+    patients: int
+    counts: Counter[tuple[str, str]]
+    notes: int = 0
+    rejected: int = 0
+
+    def total(self, outcome: str) -> int:
+        return sum(n for (_, o), n in self.counts.items() if o == outcome)
+
+    @property
+    def precision(self) -> float:
+        judged = self.total("correct") + self.total("wrong")
+        return self.total("correct") / judged if judged else 0.0
+
+    def report(self) -> str:
+        """A table by criterion, ending with the one-line summary."""
+        criteria = sorted({c for c, _ in self.counts}, key=_criterion_order)
+        lines = [
+            f"split={self.split}: {self.notes} notes ({self.rejected} rejected), "
+            f"{self.patients} patients with flags",
+            f"{'criterion':10} {'correct':>8} {'wrong':>6} {'unjudged':>9}",
+        ]
+        for c in criteria:
+            row = [self.counts[(c, o)] for o in ("correct", "wrong", "unjudged")]
+            lines.append(f"{c:10} {row[0]:>8} {row[1]:>6} {row[2]:>9}")
+        lines.append(
+            f"flags: precision={self.precision:.3f} correct={self.total('correct')} "
+            f"judged={self.total('correct') + self.total('wrong')} "
+            f"unjudged={self.total('unjudged')}"
+        )
+        return "\n".join(lines)
+
+
+def _criterion_order(criterion_id: str) -> tuple[bool, int]:
+    """Inclusions first, then by number: inc-2 before inc-10."""
+    kind, _, number = criterion_id.partition("-")
+    return (kind != "inc", int(number) if number.isdigit() else 0)
+
+
+def score_flags(
+    found: list[Flag], judgements: dict[tuple[str, str, str, int], bool], split: str
+) -> FlagScore:
+    """Each flag counted as correct, wrong or unjudged under its criterion."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for flag in found:
+        verdict = judgements.get(flag.key)
+        outcome = "unjudged" if verdict is None else "correct" if verdict else "wrong"
+        counts[(flag.criterion_id, outcome)] += 1
+    return FlagScore(split, len({f.person_id for f in found}), counts)
+
+
+def evaluate_flags(
+    trial_path: Path, mtsamples: Path, judgements_path: Path, split: str
+) -> FlagScore:
+    """``trialmatch eval flags``: screen the split's notes, score the flags."""
+    from pipeline.criteria import parse_trial
+    from pipeline.matching.match import match_trial
+    from pipeline.notes import extract_facts
+    from pipeline.notes.io import validate_notes
+
+    notes, rejected = validate_notes(mtsamples_notes(mtsamples, split), str(mtsamples))
+    judgements = load_judgements(judgements_path)
+    trial = parse_trial(trial_path)
+    matches = match_trial(trial, extract_facts(notes), {}, AS_OF)
+    score = score_flags(flags(matches), judgements, split)
+    score.notes, score.rejected = len(notes), len(rejected)
+    return score
