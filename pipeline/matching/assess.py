@@ -147,6 +147,18 @@ def _term_index() -> dict[str, str]:
     return {term.lower(): concept.id for term, concept in load_vocabulary().terms()}
 
 
+@cache
+def _spelling() -> dict[str, str]:
+    return {term.lower(): term for term, _ in load_vocabulary().terms()}
+
+
+def _label(text: str) -> str:
+    """Criterion words as a rationale reads them mid-sentence: the vocabulary's
+    spelling when they are one of its terms ("Life expectancy" at the start of
+    a criterion reads "life expectancy"; "ECOG" stays), else as written."""
+    return _spelling().get(text.lower(), text)
+
+
 def _measure_concept(measure: str) -> str:
     vocab = load_vocabulary()
     if measure in vocab:
@@ -182,7 +194,7 @@ def _groups(
         if cid in absent or cid in family:
             groups.append(
                 ConceptGroup(
-                    ent.text,
+                    _label(ent.text),
                     members,
                     domain,
                     cid,
@@ -197,14 +209,14 @@ def _groups(
             if cid in group.concepts or group.concepts & members == group.concepts:
                 inside = cid in group.concepts
                 groups[i] = ConceptGroup(
-                    group.label if inside else ent.text,
+                    group.label if inside else _label(ent.text),
                     group.concepts | members,
                     domain,
                     group.root if inside else cid,
                 )
                 break
         else:
-            groups.append(ConceptGroup(ent.text, members, domain, cid))
+            groups.append(ConceptGroup(_label(ent.text), members, domain, cid))
     return groups
 
 
@@ -334,7 +346,7 @@ def compile_criterion(
         counted = (
             cid in vocab and vocab[cid].domain != "Measurement" and vc.unit is None
         )
-        label = vc.measure_text or vc.measure
+        label = _label(vc.measure_text or vc.measure)
         limits.append(Limit(vc, _members(vocab, cid), label, cid, counted))
     limit_concepts = {cid for lim in limits for cid in lim.concepts}
     family = _preceded_by(criterion, rules.family_triggers, 5)

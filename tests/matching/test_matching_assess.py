@@ -19,7 +19,7 @@ from matching_builders import (
 
 from pipeline.matching.assess import Patient, assess, compile_criterion
 from pipeline.matching.facts import PersonFacts, index_facts
-from pipeline.schema import NoteFact
+from pipeline.schema import Criterion, NoteFact
 
 D = dt.date
 
@@ -457,6 +457,40 @@ def test_consent_counts_only_in_a_sentence_about_a_study(
     sentence: str, status: str
 ) -> None:
     assert run(CONSENT, fact("informed_consent", text=sentence))[0].status == status
+
+
+@pytest.mark.parametrize(
+    ("criterion", "rationale"),
+    [
+        # A criterion's first word is capitalised; mid-sentence it reads as the
+        # vocabulary spells it, and an abbreviation keeps its capitals.
+        (
+            crit(
+                "inc-6",
+                "inclusion",
+                values=[
+                    limit("life_expectancy", ">=", 3, "months").model_copy(
+                        update={"measure_text": "Life expectancy"}
+                    )
+                ],
+            ),
+            "No life expectancy value in 1 note.",
+        ),
+        (
+            crit("exc-20", entities=[ent("pregnancy", "Pregnant")]),
+            "Pregnancy, which counts as pregnant, documented on 2026-10-01.",
+        ),
+        (
+            crit("inc-5", "inclusion", values=[limit("ecog", "<=", 1)]),
+            "No ECOG performance status value in 1 note.",
+        ),
+    ],
+)
+def test_rationale_reads_criterion_words_mid_sentence(
+    criterion: Criterion, rationale: str
+) -> None:
+    found = fact("pregnancy", text="Pregnancy")
+    assert run(criterion, found, sex="female")[0].rationale == rationale
 
 
 def test_negation_outside_the_window_is_silence() -> None:
