@@ -148,8 +148,10 @@ def index_facts(facts: pd.DataFrame, as_of: dt.date) -> dict[str, PersonFacts]:
     """Group NOTE_NLP rows by person and concept, dropping notes after ``as_of``.
 
     Screening "as of" a date must not see notes from its future; drug mentions
-    in plan sections are dropped (intentions, not exposures). Units are put in
-    their canonical spelling here, once, so comparisons later are plain lookups.
+    in plan sections are dropped (intentions, not exposures), and so are the
+    events of a procedure in its narrative (the surgical field's bleeding).
+    Units are put in their canonical spelling here, once, so comparisons later
+    are plain lookups.
     Column conversions are vectorised; the one loop over rows builds the facts.
     """
     missing = [c for c in FACT_COLUMNS if c not in facts.columns]
@@ -165,7 +167,10 @@ def index_facts(facts: pd.DataFrame, as_of: dt.date) -> dict[str, PersonFacts]:
     intent = facts["section"].isin(rules.intent_sections) & facts["domain"].isin(
         rules.intent_domains
     )
-    dropped = np.array(later, dtype=bool) | intent.to_numpy(dtype=bool)
+    procedural = facts["section"].isin(rules.procedure_sections) & facts[
+        "concept_id"
+    ].isin(rules.procedure_event_concepts)
+    dropped = np.array(later, dtype=bool) | (intent | procedural).to_numpy(bool)
     dropped |= _outside_study(facts, rules)
     frame = facts[~dropped]
     # "HER2: positive" also counts as her2_positive; "HER2: negative" as its negation.

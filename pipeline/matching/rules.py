@@ -43,6 +43,11 @@ class MatchingRules(BaseModel):
     other_triggers: list[str]
     intent_sections: list[str]
     intent_domains: list[str]
+    # Mentions of these concepts in these sections (an operation's narrative:
+    # "bleeding was controlled with cautery", "no bleeding at the end") are
+    # events of the procedure, not the patient's condition.
+    procedure_sections: list[str]
+    procedure_event_concepts: list[str]
     # Mentions of these count only in a sentence about a study (one of the
     # words, or an identifier such as "NCT05262335" or "ALTER-G-001"): a
     # note's "informed consent was obtained" is a procedure's, not a trial's.

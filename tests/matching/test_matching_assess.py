@@ -493,6 +493,27 @@ def test_rationale_reads_criterion_words_mid_sentence(
     assert run(criterion, found, sex="female")[0].rationale == rationale
 
 
+ACTIVE_BLEEDING = crit("exc-1", entities=[ent("bleeding")])
+
+
+@pytest.mark.parametrize(
+    ("section", "negated", "status"),
+    [
+        # An operation's narrative: the surgical field's bleeding, and its
+        # absence at the end, say nothing about the patient's condition.
+        ("procedures", False, "not_met"),
+        ("procedures", True, "not_met"),
+        ("history_of_present_illness", False, "met"),
+    ],
+)
+def test_bleeding_in_an_operation_narrative_is_the_operations(
+    section: str, negated: bool, status: str
+) -> None:
+    found = fact("bleeding", negated=negated).model_copy(update={"section": section})
+    a = run(ACTIVE_BLEEDING, found)[0]
+    assert (a.status, bool(a.evidence)) == (status, status == "met")
+
+
 def test_negation_outside_the_window_is_silence() -> None:
     old_negation = fact("dvt", event_date=D(2020, 1, 1), negated=True)
     a = run(THROMBOSIS, old_negation)[0]

@@ -142,6 +142,12 @@ CASES = [
         HYPO,
     ),
     ("Complications include wound infection and hernia.", "hernia", HYPO),
+    (
+        "Risks were discussed with him, which include, but are not limited to, "
+        "infection and pain.",
+        "infection",
+        HYPO,
+    ),
     ("He is at risk for deep vein thrombosis.", "deep vein thrombosis", HYPO),
     ("Heparin was given to help prevent clotting.", "clotting", HYPO),
     ("Cardiac risk factors include hypertension and diabetes.", "diabetes", NONE),

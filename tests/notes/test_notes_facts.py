@@ -139,6 +139,9 @@ def test_concept_of_a_phrase(text: str, word: str, concept: str) -> None:
         ("Further bleeding was controlled with cautery.", "bleeding"),
         ("The infant was diapered by nursing staff.", "lactation"),
         ("Right ureteropelvic junction obstruction.", "intestinal_obstruction"),
+        # Other hypertensions are other diseases than (systemic) hypertension.
+        ("Moderate pulmonary artery hypertension on echo.", "hypertension"),
+        ("Chronic venous hypertension of both legs.", "hypertension"),
     ],
 )
 def test_phrase_that_names_no_concept(text: str, concept: str) -> None:

@@ -41,6 +41,11 @@ def section_of(text: str, word: str) -> str | None:
         ("HPI: Rectal bleeding.", "Rectal", "history_of_present_illness"),
         ("ALLERGIES: Penicillin.", "Penicillin", "allergies"),
         ("MEDICATIONS:\nApixaban 5 mg.", "Apixaban", "medications"),
+        (
+            "DESCRIPTION OF OPERATION: Bleeding was controlled with packing.",
+            "Bleeding",
+            "procedures",
+        ),
         ("Patient has a history of gout.", "gout", None),
         ("She takes medications: aspirin.", "aspirin", None),
     ],
