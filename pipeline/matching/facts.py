@@ -167,9 +167,8 @@ def index_facts(facts: pd.DataFrame, as_of: dt.date) -> dict[str, PersonFacts]:
     intent = facts["section"].isin(rules.intent_sections) & facts["domain"].isin(
         rules.intent_domains
     )
-    procedural = facts["section"].isin(rules.procedure_sections) & facts[
-        "concept_id"
-    ].isin(rules.procedure_event_concepts)
+    in_narrative = facts["section"].isin(rules.procedure_sections)
+    procedural = in_narrative & facts["concept_id"].isin(rules.procedure_event_concepts)
     dropped = np.array(later, dtype=bool) | (intent | procedural).to_numpy(bool)
     dropped |= _outside_study(facts, rules)
     frame = facts[~dropped]

@@ -91,8 +91,13 @@ def mtsamples_notes(path: Path, split: str) -> pd.DataFrame:
             "an MTSamples CSV has an unnamed index column, "
             "sample_name and transcription",
         )
+    numbers = pd.to_numeric(rows.index, errors="coerce")
+    if numbers.isna().any() or (numbers % 1 != 0).any():
+        raise errors.unreadable_notes(
+            str(path), "its first column is not the row number of an MTSamples export"
+        )
     if split != "all":
-        rows = rows[[in_test(int(i)) == (split == "test") for i in rows.index]]
+        rows = rows[[in_test(int(i)) == (split == "test") for i in numbers]]
     ids = "mt" + rows.index.astype(str)
     return pd.DataFrame(
         {
@@ -111,7 +116,7 @@ def flags(matches: list[PatientMatch]) -> list[Flag]:
     for m in matches:
         for c in m.criteria:
             if "." in c.criterion_id or not c.evidence:
-                continue  # a parent shows its deciding child's evidence again
+                continue  # its top-level criterion shows the same evidence
             flagged = (c.kind == "exclusion" and c.status in ("met", "unknown")) or (
                 c.kind == "inclusion" and c.status == "met"
             )

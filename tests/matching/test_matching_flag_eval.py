@@ -55,7 +55,8 @@ def _assessment(cid: str, kind: str, status: str, evidence: bool) -> dict:
         ("exc-1", "exclusion", "met", False, False),
         ("inc-9", "inclusion", "met", True, True),
         ("inc-9", "inclusion", "not_met", True, False),
-        # A parent repeats its deciding child's evidence: the child is the flag.
+        # A top-level criterion repeats its deciding sub-criterion's evidence:
+        # the top-level one is the flag.
         ("exc-10.1", "exclusion", "met", True, False),
     ],
 )
@@ -135,21 +136,22 @@ def test_mtsamples_rows_become_one_patient_each_split_by_index(tmp_path: Path) -
 
 
 @pytest.mark.parametrize(
-    ("header", "split", "message"),
+    ("content", "split", "message"),
     [
         (
-            ["", "sample_name", "text"],
+            ",sample_name,text\n0,a,b\n",
             "test",
             "missing required column(s) transcription",
         ),
-        (["", "sample_name", "transcription"], "dev", "--split"),
+        (",sample_name,transcription\n0,a,b\n", "dev", "--split"),
+        ("id,sample_name,transcription\nx7,a,b\n", "test", "not the row number"),
     ],
 )
 def test_bad_mtsamples_input(
-    tmp_path: Path, header: list[str], split: str, message: str
+    tmp_path: Path, content: str, split: str, message: str
 ) -> None:
     path = tmp_path / "mt.csv"
-    path.write_text(",".join(header) + "\n0,a,b\n", encoding="utf-8")
+    path.write_text(content, encoding="utf-8")
     with pytest.raises(TrialmatchError, match=re.escape(message)):
         mtsamples_notes(path, split)
 
