@@ -190,6 +190,13 @@ def bad_judgement(path: Path, lineno: int, detail: str) -> TrialmatchError:
     )
 
 
+def bad_results(path: Path, lineno: int, detail: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: line {lineno} is not a match result ({detail}); give the "
+        "results.jsonl that trialmatch match --out wrote."
+    )
+
+
 def no_notes_or_facts() -> TrialmatchError:
     return TrialmatchError(
         "nothing to screen: give --notes (OMOP NOTE rows) or --facts (the output "

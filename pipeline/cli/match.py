@@ -77,11 +77,21 @@ def eval_flags(
         "trial_docs/NCT05262335.txt"
     ),
     split: Annotated[str, typer.Option(help="all, test or train.")] = "test",
+    results: Annotated[
+        Path | None,
+        typer.Option(
+            help="Score the flags of this results.jsonl (from trialmatch match) "
+            "instead of screening MTSamples."
+        ),
+    ] = None,
 ) -> None:
     """Precision of the evidence shown to reviewers, against their judgements."""
-    from pipeline.matching.flag_eval import evaluate_flags
+    from pipeline.matching.flags import evaluate_flags, evaluate_results
 
-    typer.echo(evaluate_flags(trial, mtsamples, judgements, split).report())
+    if results is not None:
+        typer.echo(evaluate_results(results, judgements).report())
+    else:
+        typer.echo(evaluate_flags(trial, mtsamples, judgements, split).report())
 
 
 @bench_app.command("match")

@@ -6,7 +6,9 @@ criterion's status and rationale, the evidence highlighted inside the patient's
 own note text (or, for a note whose text was not loaded, its evidence snippets),
 and filters by verdict and by criterion status that can also be
 set from the URL (``report.html#verdict=excluded&criterion=exc-3&status=met``;
-``&open=P010`` opens one patient's criteria and notes).
+``&open=P010`` opens one patient's criteria and notes). A reviewer marks each
+flagged criterion (see :mod:`pipeline.matching.flags`) right or wrong and
+downloads the marks as the judgements ``trialmatch eval flags`` scores.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from pipeline.matching.flags import flag_of, is_flag
 from pipeline.matching.match import deciding
 from pipeline.matching.run import MatchRun
 from pipeline.resources import read_text
@@ -117,7 +120,7 @@ def _patient_html(
     marks: dict[str, list[tuple[int, int, str, str]]] = {}
     rows = []
     for a in m.criteria:
-        rows.append(_criterion_row(m.person_id, a, a.criterion_id == cid))
+        rows.append(_criterion_row(m, a, a.criterion_id == cid))
         for e in a.evidence:
             anchor = _anchor(m.person_id, e.note_id, e.start)
             marks.setdefault(e.note_id, []).append((e.start, e.end, a.status, anchor))
@@ -128,26 +131,39 @@ def _patient_html(
     detail = (
         f'<tr class="detail" id="d-{person}" hidden><td colspan="6">'
         '<table class="criteria"><thead><tr><th>criterion</th><th>kind</th>'
-        "<th>status</th><th>rationale</th><th>evidence</th></tr></thead><tbody>"
-        + "".join(rows)
-        + f"</tbody></table>{notes_html}</td></tr>"
+        "<th>status</th><th>rationale</th><th>evidence</th><th>review</th></tr>"
+        "</thead><tbody>" + "".join(rows) + f"</tbody></table>{notes_html}</td></tr>"
     )
     return row + detail
 
 
-def _criterion_row(person: str, a: CriterionAssessment, is_deciding: bool) -> str:
+def _criterion_row(m: PatientMatch, a: CriterionAssessment, is_deciding: bool) -> str:
     links = "".join(
-        f'<a class="ev" href="#{_anchor(person, e.note_id, e.start)}" '
+        f'<a class="ev" href="#{_anchor(m.person_id, e.note_id, e.start)}" '
         f'title="{escape(e.snippet)}">{escape(e.note_id)}:{e.start}'
         f"{' (' + ', '.join(e.modifiers) + ')' if e.modifiers else ''}</a>"
         for e in a.evidence
     )
     css = ' class="deciding"' if is_deciding else ""
+    review, flag = "", ""
+    if is_flag(a):
+        # The judgement's key, as `trialmatch eval flags` reads it.
+        f = flag_of(m, a)
+        key = {
+            k: getattr(f, k) for k in ("trial_id", "criterion_id", "note_id", "start")
+        }
+        flag = f" data-flag='{escape(json.dumps(key), quote=True)}'"
+        review = (
+            '<button class="judge" data-correct="true" title="the evidence shows it">'
+            "right</button>"
+            '<button class="judge" data-correct="false" title="it does not">'
+            "wrong</button>"
+        )
     return (
-        f'<tr data-criterion="{escape(a.criterion_id)}"{css}>'
+        f'<tr data-criterion="{escape(a.criterion_id)}"{css}{flag}>'
         f'<td title="{escape(a.text)}">{escape(a.criterion_id)}</td><td>{a.kind}</td>'
         f'<td class="s-{a.status}">{a.status}</td><td>{escape(a.rationale)}</td>'
-        f"<td>{links}</td></tr>"
+        f"<td>{links}</td><td>{review}</td></tr>"
     )
 
 
@@ -179,7 +195,11 @@ def render_html(run: MatchRun) -> str:
         + '</select><label for="f-status">status</label><select id="f-status">'
         '<option value="any">any</option>'
         + "".join(f'<option value="{s}">{s}</option>' for s in STATUSES)
-        + '</select><span id="shown"></span></div>',
+        + '</select><span id="shown"></span>'
+        '<a id="judgements" download="judgements.jsonl" '
+        'href="data:application/x-ndjson," '
+        'title="Your right/wrong marks on flagged evidence, for trialmatch eval flags">'
+        "Download judgements (0)</a></div>",
         '<table class="patients"><thead><tr><th>#</th><th>person</th>'
         "<th>verdict</th><th>score</th><th>deciding</th><th>criteria</th></tr>"
         "</thead><tbody>",

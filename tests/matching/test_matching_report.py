@@ -12,13 +12,15 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from matching_builders import AS_OF, crit, ent, fact, frame, limit
 
 from pipeline.matching import match_trial
+from pipeline.matching.flags import evaluate_results
 from pipeline.matching.report import render_html
-from pipeline.matching.run import MatchRun
+from pipeline.matching.run import MatchRun, write_jsonl
 from pipeline.schema import Trial
 
 TRIAL = Trial(
@@ -74,7 +76,7 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _dump_dom(path: Path, fragment: str, profile: Path) -> str:
+def _dump_dom(path: Path, fragment: str, profile: Path, *extra: str) -> str:
     browser = _chromium()
     if browser is None:
         if os.environ.get("CI") == "true":
@@ -90,6 +92,7 @@ def _dump_dom(path: Path, fragment: str, profile: Path) -> str:
         "--disable-sync",
         "--no-first-run",
         f"--user-data-dir={profile}",
+        *extra,
         "--dump-dom",
         f"{path.as_uri()}{fragment}",
     ]
@@ -148,3 +151,44 @@ def test_open_from_url_shows_the_highlighted_note(tmp_path: Path, texts: bool) -
     assert '<mark id="ev-c_c1-8" class="m-met">apixaban</mark>' in shown
     assert ("note text not loaded" in shown) != texts
     assert re.search(r'<tr class="detail" id="d-a" hidden', dom)
+
+
+# Clicks in the report, read back from the page that frames it (file pages may
+# read one another only with --allow-file-access-from-files).
+_REVIEWER = """<!DOCTYPE html><html><body><iframe id="f" src="report.html"></iframe>
+<script>
+document.getElementById("f").addEventListener("load", function () {
+  var d = this.contentDocument;
+  var rows = d.querySelectorAll("tr[data-flag]");
+  document.body.setAttribute("data-flags", rows.length);
+  rows[0].querySelector('button[data-correct="false"]').click();
+  rows[0].querySelector('button[data-correct="true"]').click();
+  rows[1].querySelector('button[data-correct="false"]').click();
+  var link = d.getElementById("judgements");
+  document.body.setAttribute("data-label", link.textContent);
+  document.body.setAttribute("data-href", link.getAttribute("href"));
+});
+</script></body></html>"""
+
+
+@pytest.mark.slow
+def test_judgements_marked_in_the_report_are_what_eval_flags_scores(
+    tmp_path: Path,
+) -> None:
+    run = _run()
+    (tmp_path / "report.html").write_text(render_html(run), encoding="utf-8")
+    harness = tmp_path / "reviewer.html"
+    harness.write_text(_REVIEWER, encoding="utf-8")
+    dom = _dump_dom(harness, "", tmp_path / "profile", "--allow-file-access-from-files")
+    # a and c meet the ECOG inclusion on a note; c also meets the exclusion.
+    assert 'data-flags="3"' in dom
+    assert 'data-label="Download judgements (2)"' in dom
+    href = re.search(r'data-href="data:application/x-ndjson,([^"]*)"', dom)[1]
+    judgements = tmp_path / "judgements.jsonl"
+    judgements.write_text(unquote(href), encoding="utf-8")
+    results = tmp_path / "results.jsonl"
+    write_jsonl(run.matches, results)
+    # The first flag was re-marked right: the last mark wins.
+    assert evaluate_results(results, judgements).report().splitlines()[-1] == (
+        "flags: precision=0.500 correct=1 judged=2 unjudged=1"
+    )

@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 
 from pipeline.errors import TrialmatchError
-from pipeline.matching.flag_eval import (
+from pipeline.matching.flags import (
     Flag,
     flags,
     in_test,
@@ -177,7 +177,7 @@ def test_committed_judgements_cover_the_held_out_flags(shared_data: Path) -> Non
     """The held-out figure README quotes: its flags are all judged, and the
     operative-note fixes it measures (risk lists, procedure consent, nursing
     staff, non-intestinal obstruction) stay fixed."""
-    from pipeline.matching.flag_eval import evaluate_flags
+    from pipeline.matching.flags import evaluate_flags
 
     score = evaluate_flags(
         ROOT / "trial_docs" / "NCT05262335.txt",
@@ -187,3 +187,38 @@ def test_committed_judgements_cover_the_held_out_flags(shared_data: Path) -> Non
     )
     assert score.total("unjudged") == 0
     assert score.precision >= 0.45
+
+
+def test_results_that_are_not_match_results_are_named(tmp_path: Path) -> None:
+    from pipeline.matching.run import read_jsonl
+
+    path = tmp_path / "results.jsonl"
+    path.write_text('{"person_id": "P1"}\n', encoding="utf-8")
+    with pytest.raises(TrialmatchError, match="line 1 is not a match result"):
+        read_jsonl(path)
+
+
+def test_eval_flags_scores_a_results_file(tmp_path: Path) -> None:
+    match = PatientMatch(
+        person_id="mt7",
+        trial_id="NCT1",
+        verdict="excluded",
+        score=0.0,
+        criteria=[_assessment("exc-1", "exclusion", "met", True)],
+    )
+    results = tmp_path / "results.jsonl"
+    results.write_text(match.to_json() + "\n", encoding="utf-8")
+    judgements = _judgements(
+        tmp_path / "j.jsonl",
+        [{"trial_id": "NCT1", "criterion_id": "exc-1", "note_id": "mt7",
+          "start": 40, "correct": True}],
+    )  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "eval", "flags",
+         "--results", str(results), "--judgements", str(judgements)],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == (
+        "flags: precision=1.000 correct=1 judged=1 unjudged=0"
+    )

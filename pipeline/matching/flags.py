@@ -27,7 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipeline import errors
-from pipeline.schema import PatientMatch
+from pipeline.schema import CriterionAssessment, PatientMatch
 from pipeline.textio import read_user_text
 
 NOTE_DATE = dt.date(2026, 10, 1)
@@ -110,29 +110,31 @@ def mtsamples_notes(path: Path, split: str) -> pd.DataFrame:
     )
 
 
+def is_flag(a: CriterionAssessment) -> bool:
+    """Whether ``a`` sends a reviewer to a note (module docstring)."""
+    if "." in a.criterion_id or not a.evidence:
+        return False  # a sub-criterion's top-level criterion shows its evidence
+    if a.kind == "exclusion":
+        return a.status in ("met", "unknown")
+    return a.status == "met"
+
+
+def flag_of(m: PatientMatch, a: CriterionAssessment) -> Flag:
+    """The flag of a flagged assessment, keyed by its first evidence item."""
+    first = a.evidence[0]
+    return Flag(
+        m.trial_id or "",
+        m.person_id,
+        a.criterion_id,
+        a.status,
+        first.note_id,
+        first.start,
+    )
+
+
 def flags(matches: list[PatientMatch]) -> list[Flag]:
-    """Every flag of ``matches`` (module docstring), in the matches' order."""
-    out = []
-    for m in matches:
-        for c in m.criteria:
-            if "." in c.criterion_id or not c.evidence:
-                continue  # its top-level criterion shows the same evidence
-            flagged = (c.kind == "exclusion" and c.status in ("met", "unknown")) or (
-                c.kind == "inclusion" and c.status == "met"
-            )
-            if flagged:
-                first = c.evidence[0]
-                out.append(
-                    Flag(
-                        m.trial_id or "",
-                        m.person_id,
-                        c.criterion_id,
-                        c.status,
-                        first.note_id,
-                        first.start,
-                    )
-                )
-    return out
+    """Every flag of ``matches``, in the matches' order."""
+    return [flag_of(m, a) for m in matches for a in m.criteria if is_flag(a)]
 
 
 def load_judgements(path: Path) -> dict[tuple[str, str, str, int], bool]:
@@ -153,11 +155,9 @@ def load_judgements(path: Path) -> dict[tuple[str, str, str, int], bool]:
 class FlagScore:
     """Flags per criterion, split by the judgements into correct, wrong, unjudged."""
 
-    split: str
+    source: str  # what was screened, for the report's first line
     patients: int
     counts: Counter[tuple[str, str]]
-    notes: int = 0
-    rejected: int = 0
 
     def total(self, outcome: str) -> int:
         return sum(n for (_, o), n in self.counts.items() if o == outcome)
@@ -171,8 +171,7 @@ class FlagScore:
         """A table by criterion, ending with the one-line summary."""
         criteria = sorted({c for c, _ in self.counts}, key=_criterion_order)
         lines = [
-            f"split={self.split}: {self.notes} notes ({self.rejected} rejected), "
-            f"{self.patients} patients with flags",
+            f"{self.source}: {self.patients} patients with flags",
             f"{'criterion':10} {'correct':>8} {'wrong':>6} {'unjudged':>9}",
         ]
         for c in criteria:
@@ -193,7 +192,7 @@ def _criterion_order(criterion_id: str) -> tuple[bool, int]:
 
 
 def score_flags(
-    found: list[Flag], judgements: dict[tuple[str, str, str, int], bool], split: str
+    found: list[Flag], judgements: dict[tuple[str, str, str, int], bool], source: str
 ) -> FlagScore:
     """Each flag counted as correct, wrong or unjudged under its criterion."""
     counts: Counter[tuple[str, str]] = Counter()
@@ -201,7 +200,18 @@ def score_flags(
         verdict = judgements.get(flag.key)
         outcome = "unjudged" if verdict is None else "correct" if verdict else "wrong"
         counts[(flag.criterion_id, outcome)] += 1
-    return FlagScore(split, len({f.person_id for f in found}), counts)
+    return FlagScore(source, len({f.person_id for f in found}), counts)
+
+
+def evaluate_results(results: Path, judgements_path: Path) -> FlagScore:
+    """``trialmatch eval flags --results``: the flags of a match run, scored."""
+    from pipeline.matching.run import read_jsonl
+
+    matches = read_jsonl(results)
+    judgements = load_judgements(judgements_path)
+    return score_flags(
+        flags(matches), judgements, f"{results}: {len(matches)} patients"
+    )
 
 
 def evaluate_flags(
@@ -217,6 +227,5 @@ def evaluate_flags(
     judgements = load_judgements(judgements_path)
     trial = parse_trial(trial_path)
     matches = match_trial(trial, extract_facts(notes), {}, AS_OF)
-    score = score_flags(flags(matches), judgements, split)
-    score.notes, score.rejected = len(notes), len(rejected)
-    return score
+    source = f"split={split}: {len(notes)} notes ({len(rejected)} rejected)"
+    return score_flags(flags(matches), judgements, source)
