@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from pipeline import errors
 from pipeline.schema import CriterionAssessment, PatientMatch
-from pipeline.textio import read_user_text
+from pipeline.textio import read_user_records
 
 NOTE_DATE = dt.date(2026, 10, 1)
 AS_OF = dt.date(2026, 11, 1)
@@ -139,16 +139,8 @@ def flags(matches: list[PatientMatch]) -> list[Flag]:
 
 def load_judgements(path: Path) -> dict[tuple[str, str, str, int], bool]:
     """Judgements from a JSONL file (one :class:`FlagJudgement` per line)."""
-    out = {}
-    for lineno, line in enumerate(read_user_text(path, 10_000_000).splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            judgement = FlagJudgement.model_validate_json(line)
-        except ValidationError as exc:
-            raise errors.bad_judgement(path, lineno, exc.errors()[0]["msg"]) from exc
-        out[judgement.key] = judgement.correct
-    return out
+    judged = read_user_records(path, FlagJudgement, 10_000_000, errors.bad_judgement)
+    return {j.key: j.correct for j in judged}
 
 
 @dataclass

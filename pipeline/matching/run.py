@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from pydantic import ValidationError
 
 from pipeline import errors
 from pipeline.matching.match import match_trial
 from pipeline.schema import PatientMatch, Person, Trial
-from pipeline.textio import read_user_text
+from pipeline.textio import read_user_records
 
 MAX_RESULTS_BYTES = 2_000_000_000
 
@@ -144,14 +143,4 @@ def write_jsonl(matches: list[PatientMatch], path: Path) -> None:
 
 def read_jsonl(path: Path) -> list[PatientMatch]:
     """The matches :func:`write_jsonl` wrote, each line validated."""
-    matches = []
-    for lineno, line in enumerate(
-        read_user_text(path, MAX_RESULTS_BYTES).splitlines(), 1
-    ):
-        if not line.strip():
-            continue
-        try:
-            matches.append(PatientMatch.model_validate_json(line))
-        except ValidationError as exc:
-            raise errors.bad_results(path, lineno, exc.errors()[0]["msg"]) from exc
-    return matches
+    return read_user_records(path, PatientMatch, MAX_RESULTS_BYTES, errors.bad_results)

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from pipeline import errors
-from pipeline.textio import read_user_text
+from pipeline.textio import read_user_records
 
 _CHECKED = (
     "value_as_string",
@@ -95,15 +95,7 @@ class FactScore:
 
 def load_gold(path: Path) -> list[GoldFact]:
     """Gold rows from a JSONL file (one :class:`GoldFact` per line)."""
-    rows = []
-    for lineno, line in enumerate(read_user_text(path, 10_000_000).splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(GoldFact.model_validate_json(line))
-        except ValidationError as exc:
-            raise errors.bad_gold(path, lineno, exc.errors()[0]["msg"]) from exc
-    return rows
+    return read_user_records(path, GoldFact, 10_000_000, errors.bad_gold)
 
 
 def _date(value: Any) -> dt.date | None:
