@@ -16,6 +16,9 @@ from pipeline.vocabulary import Concept, Vocabulary, load_vocabulary
         ("aspirin", "anticoagulant", False),
         ("pulmonary_embolism", "thrombosis", True),
         ("gist", "gastrointestinal_cancer", False),
+        # A tendency to bleed is not a bleeding event, nor the other way round.
+        ("bleeding", "bleeding_tendency", False),
+        ("gi_bleeding", "bleeding", True),
     ],
 )
 def test_class_membership(member: str, cls: str, expected: bool) -> None:

@@ -496,6 +496,28 @@ def test_rationale_reads_criterion_words_mid_sentence(
 ACTIVE_BLEEDING = crit("exc-1", entities=[ent("bleeding")])
 
 
+GI_BLEEDING_DISEASE = crit(
+    "exc-4",
+    text="Gastrointestinal diseases with a bleeding tendency or likely to cause "
+    "gastrointestinal bleeding",
+    entities=[ent("bleeding_tendency", "bleeding tendency"), ent("gi_bleeding")],
+)
+
+
+@pytest.mark.parametrize(
+    ("concept", "status"),
+    [
+        # A regression (MTSamples train part): uterine or intracranial bleeding
+        # used to meet "a bleeding tendency" through the word "bleeding".
+        ("bleeding", "not_met"),
+        ("gi_bleeding", "met"),
+        ("bleeding_tendency", "met"),
+    ],
+)
+def test_a_bleeding_tendency_is_not_any_bleeding(concept: str, status: str) -> None:
+    assert run(GI_BLEEDING_DISEASE, fact(concept))[0].status == status
+
+
 @pytest.mark.parametrize(
     ("section", "negated", "status"),
     [

@@ -122,6 +122,9 @@ def test_facts_from_text() -> None:
         ),
         ("Nursing Home resident.", "Nursing Home resident", "nursing_home_residence"),
         ("She is nursing her 3-month-old infant.", "nursing", "lactation"),
+        # Melena is a gastrointestinal bleed (and so a bleeding).
+        ("Two days of melena.", "melena", "gi_bleeding"),
+        ("Known coagulopathy on warfarin.", "coagulopathy", "bleeding_tendency"),
     ],
 )
 def test_concept_of_a_phrase(text: str, word: str, concept: str) -> None:
