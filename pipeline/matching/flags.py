@@ -7,12 +7,14 @@ character offset). A judgement says whether that evidence, read in its note,
 shows what the criterion names about this patient (``correct``) or not (a risk
 listed in a consent discussion, the surgical field's bleeding, a procedure's
 consent). Precision is correct flags over judged flags; flags without a
-judgement are counted, never guessed.
+judgement are counted, never guessed. The HTML report's review buttons write
+judgements in this form; :func:`evaluate_results` scores any run's flags.
 
-The notes are MTSamples transcriptions (``../shared/data/mtsamples-401.csv``),
-one patient per transcription, all dated :data:`NOTE_DATE`. The split is fixed
-by the row's index: a row is in ``test`` when the MD5 digest of its index is
-odd (about half); the rules were only ever tuned on ``train``.
+:func:`evaluate_flags` measures the rules on MTSamples transcriptions
+(``../shared/data/mtsamples-401.csv``), one patient per transcription, all
+dated :data:`NOTE_DATE`. The split is fixed by the row's index: a row is in
+``test`` when the MD5 digest of its index is odd (about half); the rules were
+only ever changed for errors seen on ``train``.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from pipeline.resources import load_json
 
@@ -63,6 +64,16 @@ class MatchingRules(BaseModel):
     open_world_concepts: list[str]
     # A concept within five words after one of these is named of a relative.
     family_triggers: list[str]
+
+    @field_validator("study_identifier")
+    @classmethod
+    def _is_a_regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            msg = f"study_identifier is not a regular expression: {exc}"
+            raise ValueError(msg) from exc
+        return value
 
 
 @cache
