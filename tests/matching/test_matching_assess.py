@@ -536,6 +536,23 @@ def test_bleeding_in_an_operation_narrative_is_the_operations(
     assert (a.status, bool(a.evidence)) == (status, status == "met")
 
 
+@pytest.mark.parametrize(
+    ("section", "status"),
+    [
+        # "Heparin 5000 units was given" in an operation's narrative is the
+        # procedure's dose, not anticoagulant therapy the patient receives.
+        ("procedures", "not_met"),
+        ("medications", "met"),
+    ],
+)
+def test_heparin_in_an_operation_narrative_is_the_operations(
+    section: str, status: str
+) -> None:
+    anticoagulation = crit("exc-3", entities=[ent("anticoagulant")])
+    given = fact("heparin").model_copy(update={"section": section})
+    assert run(anticoagulation, given)[0].status == status
+
+
 def test_negation_outside_the_window_is_silence() -> None:
     old_negation = fact("dvt", event_date=D(2020, 1, 1), negated=True)
     a = run(THROMBOSIS, old_negation)[0]
