@@ -156,6 +156,16 @@ def test_bad_mtsamples_input(
         mtsamples_notes(path, split)
 
 
+def _eval_flags(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", "eval", "flags", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
 def test_eval_flags_from_the_command_line(tmp_path: Path) -> None:
     source = _mtsamples(tmp_path / "mt.csv", 4)
     judgements = _judgements(
@@ -163,11 +173,9 @@ def test_eval_flags_from_the_command_line(tmp_path: Path) -> None:
         [{"trial_id": "NCT05262335", "criterion_id": "inc-9", "note_id": "mt0",
           "start": 0, "correct": False}],
     )  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "eval", "flags", "--split", "all",
-         "--mtsamples", str(source), "--judgements", str(judgements)],
-        capture_output=True, text=True, cwd=ROOT, timeout=600,
-    )  # fmt: skip
+    done = _eval_flags(
+        "--split", "all", "--mtsamples", str(source), "--judgements", str(judgements)
+    )
     assert done.returncode == 0, done.stderr
     last = done.stdout.strip().splitlines()[-1]
     assert last.startswith("flags: precision=") and "judged=0" in last
@@ -213,11 +221,7 @@ def test_eval_flags_scores_a_results_file(tmp_path: Path) -> None:
         [{"trial_id": "NCT1", "criterion_id": "exc-1", "note_id": "mt7",
           "start": 40, "correct": True}],
     )  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "eval", "flags",
-         "--results", str(results), "--judgements", str(judgements)],
-        capture_output=True, text=True, cwd=ROOT, timeout=600,
-    )  # fmt: skip
+    done = _eval_flags("--results", str(results), "--judgements", str(judgements))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == (
         "flags: precision=1.000 correct=1 judged=1 unjudged=0"
