@@ -62,6 +62,9 @@ _TOKEN = re.compile(r"[^\W_]+|\S")
 _WORD = re.compile(r"[^\W_]+")
 # Longer than any word a backward scope of a few words needs to see.
 _MAX_WORD_CHARS = 40
+# A sentence that is an item of a list: "2.  Bleeding.", "- fever" (MTSamples
+# keeps a comma where a line break was: ",3.  Incontinence.").
+_LIST_ITEM = re.compile(r"[\s,]*(?:\d{1,2}[.)]|[-*\u2022])\s")
 # What may follow a clause-final trigger ("Blood transfusion: No.").
 _CLAUSE_END = r"(?=[ \t]*(?:[.,;)\r\n]|$))"
 
@@ -304,12 +307,49 @@ def assert_targets(
     return [frozenset(f) for f in found]
 
 
+def list_categories(
+    text: str, bounds: list[int], index: int, rules: ContextRules
+) -> frozenset[str]:
+    """Categories a list item takes from the sentence that opens its list
+    (``bounds``: the sentence starts, then the text's end).
+
+    ConText's scopes end with the sentence, but a sentence splitter makes each
+    item of "Potential complications include, but are not limited to: 1.
+    Infection. 2. Bleeding." a sentence of its own. An item (a sentence that
+    starts with "2." or a bullet) takes every category whose forward scope, in
+    the clause that the last colon of the first sentence before the run of
+    items ends, reaches over that colon.
+    """
+    opener = index
+    while opener >= 0 and _LIST_ITEM.match(text, bounds[opener]):
+        opener -= 1
+    if opener == index or opener < 0:
+        return frozenset()
+    begin, end = bounds[opener], bounds[opener + 1]
+    colon = text.rfind(":", begin, end)
+    if colon < 0:
+        return frozenset()
+    # Only the clause the colon ends opens the list: "Dr. X.,PLAN:" carries
+    # nothing of the sentence before the header.
+    clause = max(text.rfind(".", begin, colon), text.rfind(";", begin, colon)) + 1
+    clause = max(clause, begin)
+    # The colon is searched too: "Plan:" is a pseudo-trigger, "plan" is not.
+    triggers = find_triggers(text, clause, colon + 1, rules)
+    forward, _ = _scopes(text, clause, end, triggers)
+    return frozenset(
+        category
+        for category, scopes in forward.items()
+        if any(opens <= colon < reach for opens, reach in scopes)
+    )
+
+
 def context_assertions(
     doc: Doc, mentions: list[Span], rules: ContextRules
 ) -> list[tuple[Span, frozenset[str], MentionContext]]:
-    """Modifiers of every mention from the rules (ConText in its sentence plus
-    those its section implies), with the mention in context for the learned
-    temporality classifier."""
+    """Modifiers of every mention from the rules (ConText in its sentence, those
+    its list's opening sentence gives a list item, and those its section
+    implies), with the mention in context for the learned temporality
+    classifier."""
     section_modifiers = load_section_rules().modifiers
     starts = doc_sentence_starts(doc) or [0]
     by_sentence: dict[int, list[Span]] = {}
@@ -318,14 +358,17 @@ def context_assertions(
             bisect.bisect_right(starts, span.start_char) - 1, []
         ).append(span)
     text = note_text(doc)
+    bounds = [*starts, len(text)]
     out = []
     for index, spans in by_sentence.items():
         begin = starts[max(index, 0)]
         finish = starts[index + 1] if index + 1 < len(starts) else len(text)
         targets = [(s.start_char, s.end_char) for s in spans]
+        listed = list_categories(text, bounds, index, rules)
         for span, modifiers in zip(
             spans, assert_targets(text, begin, finish, targets, rules), strict=True
         ):
+            modifiers |= listed
             if span._.section is not None:
                 modifiers |= section_modifiers.get(span._.section, frozenset())
             context = MentionContext(

@@ -242,3 +242,40 @@ def test_optional_leading_slot_matches_without_it() -> None:
     rules = compile_context_rules([rule])
     for text in ("pneumonia may be ruled out", "pneumonia be ruled out"):
         assert len(find_triggers(text, 0, len(text), rules)) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "concept", "expected"),
+    [
+        # Each numbered item is a sentence of its own; it takes the categories
+        # of the clause that opens the list (found on MTSamples urology notes).
+        (
+            "Potential complications include, but are not limited to:\n"
+            "1. Infection.\n2. Bleeding.\n3. Deep venous thrombosis.",
+            "dvt",
+            HYPO,
+        ),
+        (
+            "He denies:\n1. Chest pain.\n2. Stroke.\n3. Pulmonary embolism.",
+            "stroke",
+            NEG,
+        ),
+        # "Plan:" opens a list of what is wrong, not of what may be.
+        ("Plan:\n1. Pneumonia.\n2. Congestive heart failure.", "heart_failure", NONE),
+        # Only the clause the colon ends opens the list.
+        (
+            "He refused the biopsy. Seen by Dr. X. Assessment:\n1. Cough.\n2. Stroke.",
+            "stroke",
+            NONE,
+        ),
+    ],
+)
+def test_a_list_item_takes_the_categories_of_its_opening_clause(
+    text: str, concept: str, expected: set[str]
+) -> None:
+    from pipeline.notes import facts_from_text
+
+    found = [f for f in facts_from_text(text) if f.concept_id == concept]
+    assert found
+    asserted = {m for m in ("negated", "hypothetical") if getattr(found[0], m)}
+    assert asserted == expected
