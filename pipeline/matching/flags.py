@@ -36,6 +36,14 @@ NOTE_DATE = dt.date(2026, 10, 1)
 AS_OF = dt.date(2026, 11, 1)
 SPLITS = ("all", "train", "test")
 _MTSAMPLES_COLUMNS = ("sample_name", "transcription")
+# What identifies a flag, and so its judgement: the report writes these fields.
+KEY_FIELDS = ("trial_id", "criterion_id", "note_id", "start")
+FlagKey = tuple[str, str, str, int]
+
+
+def _key(record: object) -> FlagKey:
+    trial_id, criterion_id, note_id, start = (getattr(record, f) for f in KEY_FIELDS)
+    return (trial_id, criterion_id, note_id, start)
 
 
 class FlagJudgement(BaseModel):
@@ -50,8 +58,8 @@ class FlagJudgement(BaseModel):
     correct: bool
 
     @property
-    def key(self) -> tuple[str, str, str, int]:
-        return (self.trial_id, self.criterion_id, self.note_id, self.start)
+    def key(self) -> FlagKey:
+        return _key(self)
 
 
 @dataclass(frozen=True)
@@ -66,8 +74,8 @@ class Flag:
     start: int
 
     @property
-    def key(self) -> tuple[str, str, str, int]:
-        return (self.trial_id, self.criterion_id, self.note_id, self.start)
+    def key(self) -> FlagKey:
+        return _key(self)
 
 
 def in_test(index: int) -> bool:
@@ -139,7 +147,7 @@ def flags(matches: list[PatientMatch]) -> list[Flag]:
     return [flag_of(m, a) for m in matches for a in m.criteria if is_flag(a)]
 
 
-def load_judgements(path: Path) -> dict[tuple[str, str, str, int], bool]:
+def load_judgements(path: Path) -> dict[FlagKey, bool]:
     """Judgements from a JSONL file (one :class:`FlagJudgement` per line)."""
     judged = read_user_records(path, FlagJudgement, 10_000_000, errors.bad_judgement)
     return {j.key: j.correct for j in judged}
@@ -186,7 +194,7 @@ def _criterion_order(criterion_id: str) -> tuple[bool, int]:
 
 
 def score_flags(
-    found: list[Flag], judgements: dict[tuple[str, str, str, int], bool], source: str
+    found: list[Flag], judgements: dict[FlagKey, bool], source: str
 ) -> FlagScore:
     """Each flag counted as correct, wrong or unjudged under its criterion."""
     counts: Counter[tuple[str, str]] = Counter()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from pipeline.matching.flags import flag_of, is_flag
+from pipeline.matching.flags import KEY_FIELDS, flag_of, is_flag
 from pipeline.matching.match import deciding
 from pipeline.matching.run import MatchRun
 from pipeline.resources import read_text
@@ -148,10 +148,7 @@ def _criterion_row(m: PatientMatch, a: CriterionAssessment, is_deciding: bool) -
     review, flag = "", ""
     if is_flag(a):
         # The judgement's key, as `trialmatch eval flags` reads it.
-        f = flag_of(m, a)
-        key = {
-            k: getattr(f, k) for k in ("trial_id", "criterion_id", "note_id", "start")
-        }
+        key = dict(zip(KEY_FIELDS, flag_of(m, a).key, strict=True))
         flag = f" data-flag='{escape(json.dumps(key), quote=True)}'"
         review = (
             '<button class="judge" data-correct="true" title="the evidence shows it">'

@@ -71,6 +71,7 @@ class ConceptMatchers:
 
     lower: PhraseMatcher
     exact: PhraseMatcher
+    pseudo: int  # the match id of pseudo-terms
 
 
 def build_concept_matchers(
@@ -90,7 +91,7 @@ def build_concept_matchers(
         matcher = exact if sensitive else lower
         matcher.add(cid, [nlp.make_doc(t) for t in dict.fromkeys(terms)])
     lower.add(PSEUDO, [nlp.make_doc(t) for t in policy.pseudo_terms])
-    return ConceptMatchers(lower, exact)
+    return ConceptMatchers(lower, exact, nlp.vocab.strings.add(PSEUDO))
 
 
 def find_mentions(doc: Doc, matchers: ConceptMatchers) -> list[Span]:
@@ -110,12 +111,11 @@ def find_mentions(doc: Doc, matchers: ConceptMatchers) -> list[Span]:
         if not taken.intersection(range(start, end)):
             kept.append((start, end))
             taken.update(range(start, end))
-    pseudo = doc.vocab.strings[PSEUDO]
     return [
         Span(doc, start, end, label=label)
         for start, end in sorted(kept)
         for label in labels[(start, end)]
-        if label != pseudo
+        if label != matchers.pseudo
     ]
 
 
