@@ -31,7 +31,7 @@ _LABS = {
     "ecog": (0.0, 3.0, None),
     "qtc": (390.0, 490.0, "ms"),
     "systolic_bp": (100.0, 170.0, "mmHg"),
-    "glucose": (4.0, 14.0, "mmol/L"),
+    "fasting_glucose": (4.0, 14.0, "mmol/L"),
 }
 
 

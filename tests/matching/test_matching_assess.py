@@ -424,6 +424,34 @@ def test_limits_decide_an_exclusion(facts: list[NoteFact], status: str) -> None:
     assert run(UNCONTROLLED_HTN, *facts)[0].status == status
 
 
+POOR_GLUCOSE_CONTROL = crit(
+    "exc-10.6",
+    text="Diabetic patients with poor blood glucose control (FBG > 10 mmol/L)",
+    entities=[ent("diabetes")],
+    values=[limit("fasting_glucose", ">", 10, "mmol/L")],
+)
+
+
+# A regression (exc-10.6 was met by a random glucose): a fasting limit reads
+# fasting values only; a random glucose does not stand for one.
+@pytest.mark.parametrize(
+    ("facts", "status"),
+    [
+        ([fact("diabetes"), fact("fasting_glucose", value=12, unit="mmol/L")], "met"),
+        (
+            [fact("diabetes"), fact("fasting_glucose", value=7, unit="mmol/L")],
+            "not_met",
+        ),
+        ([fact("diabetes"), fact("glucose", value=12, unit="mmol/L")], "unknown"),
+    ],
+    ids=["fasting-high", "fasting-normal", "random-high"],
+)
+def test_a_fasting_limit_reads_fasting_values(
+    facts: list[NoteFact], status: str
+) -> None:
+    assert run(POOR_GLUCOSE_CONTROL, *facts)[0].status == status
+
+
 def test_facts_missing_columns_is_a_clear_error() -> None:
     from pipeline.errors import TrialmatchError
 

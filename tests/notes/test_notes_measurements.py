@@ -52,6 +52,8 @@ def one(found: list[Found], label: str) -> Found:
         ("TBIL 1.0 mg/dL", "TBIL", "bilirubin", 1.0, "mg/dL"),
         ("creatinine 1.1 mg/dL", "creatinine", "creatinine", 97.24, "umol/L"),
         ("glucose 142 mg/dL", "glucose", "glucose", 142 * 0.0555, "mmol/L"),
+        ("random glucose 12.1 mmol/L", "random glucose", "glucose", 12.1, "mmol/L"),
+        ("FBG 180 mg/dL", "FBG", "fasting_glucose", 180 * 0.0555, "mmol/L"),
         ("QTc 468 ms", "QTc", "qtc", 468.0, "ms"),
         ("QTcF 452", "QTcF", "qtc", 452.0, "ms"),
         ("eGFR 78 mL/min/1.73m2", "eGFR", "creatinine_clearance", 78.0, "mL/min"),
