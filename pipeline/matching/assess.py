@@ -37,13 +37,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import pairwise
+from math import inf
 from operator import attrgetter
 from typing import TypeVar
 
 from pydantic import BaseModel
 
 from pipeline.matching.facts import Fact, PersonFacts
-from pipeline.matching.rules import load_rules
+from pipeline.matching.rules import ImpliedValue, load_rules
 from pipeline.schema import (
     Criterion,
     CriterionAssessment,
@@ -85,6 +86,9 @@ class Limit:
     label: str
     measure: str
     counted: bool
+    # Findings whose definition bounds the measure, by concept (members of
+    # the rules' findings included): their concepts are among ``concepts``.
+    implied: tuple[tuple[str, ImpliedValue], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +144,18 @@ class Compiled:
 
 def _members(vocab: Vocabulary, cid: str) -> frozenset[str]:
     return frozenset(c for c in vocab.concepts if vocab.is_a(c, cid)) | {cid}
+
+
+def _implied(
+    vocab: Vocabulary, measured: frozenset[str]
+) -> tuple[tuple[str, ImpliedValue], ...]:
+    """The findings that bound one of ``measured`` (the rules' implied values)."""
+    return tuple(
+        (finding, iv)
+        for iv in load_rules().implied_values
+        if iv.measure in measured
+        for finding in sorted(_members(vocab, iv.finding))
+    )
 
 
 @cache
@@ -347,7 +363,10 @@ def compile_criterion(
             cid in vocab and vocab[cid].domain != "Measurement" and vc.unit is None
         )
         label = _label(vc.measure_text or vc.measure)
-        limits.append(Limit(vc, _members(vocab, cid), label, cid, counted))
+        measured = _members(vocab, cid)
+        implied = () if counted else _implied(vocab, measured)
+        concepts = measured.union(finding for finding, _ in implied)
+        limits.append(Limit(vc, concepts, label, cid, counted, implied))
     limit_concepts = {cid for lim in limits for cid in lim.concepts}
     family = _preceded_by(criterion, rules.family_triggers, 5)
     groups = _groups(vocab, criterion.entities, limit_concepts, absent, family)
@@ -850,6 +869,9 @@ def _limit_part(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> P
         if usable and _in_window(f, c, patient.as_of):
             facts.append(f)
     if not facts:
+        implied = _implied_part(lim, c, pf, patient.as_of) if lim.implied else None
+        if implied is not None:
+            return implied
         plural = "note" if pf.n_notes == 1 else "notes"
         return Part("unknown", f"no {lim.label} value in {pf.n_notes} {plural}")
     latest = facts[0] if len(facts) == 1 else max(facts, key=_when_key)
@@ -876,6 +898,71 @@ def _limit_part(lim: Limit, c: Compiled, pf: PersonFacts, patient: Patient) -> P
         [latest],
         possible=latest.uncertain,
     )
+
+
+def _implied_part(
+    lim: Limit, c: Compiled, pf: PersonFacts, as_of: dt.date
+) -> Part | None:
+    """The limit read from a finding that bounds the measure by definition.
+
+    "Tachycardic" without a heart rate means a rate above 100 bpm: ``met``
+    when every such value satisfies the limit (heart rate >= 90), ``not_met``
+    when none does (heart rate < 60), else ``unknown`` with the finding as
+    evidence. Only a current, affirmed, certain finding about the patient
+    counts; None when the notes have none.
+    """
+    implied = dict(lim.implied)
+    found = []
+    for f in _facts_for(pf, lim.concepts):
+        current = not (f.negated or f.uncertain or f.historical)
+        usable = current and f.about_patient and f.concept_id in implied
+        if usable and _in_window(f, c, as_of):
+            found.append(f)
+    if not found:
+        return None
+    latest = max(found, key=_when_key)
+    iv = implied[latest.concept_id]
+    vc = lim.constraint
+    bound = (
+        iv.value
+        if vc.unit is None
+        else convert(iv.value, iv.unit, vc.unit, lim.measure)
+    )
+    if bound is None:
+        return None
+    unit = vc.unit or iv.unit
+    reading = (
+        f"{latest.lexical_variant} on {_d(latest.when)} means {lim.label} "
+        f"{'above' if iv.comparator == '>' else 'below'} {_num(bound)} {unit}"
+    )
+    low, high = _interval(vc)
+    if iv.comparator == ">":
+        inside, outside = high == inf and low <= bound, high <= bound
+    else:
+        inside, outside = low == -inf and high >= bound, low >= bound
+    if inside or outside:
+        return Part(
+            "met" if inside else "not_met",
+            f"{reading}, so it is {_limit_text(vc, inside)}",
+            [latest],
+        )
+    return Part(
+        "unknown",
+        f"{reading}, which does not tell whether it is {_limit_text(vc, True)}",
+        [latest],
+    )
+
+
+def _interval(vc: ValueConstraint) -> tuple[float, float]:
+    """The bounds of the values satisfying ``vc`` (open or closed alike)."""
+    match vc.comparator:
+        case "<" | "<=":
+            return -inf, vc.value
+        case ">" | ">=":
+            return vc.value, inf
+        case "between":
+            return vc.value, vc.value_high if vc.value_high is not None else vc.value
+    return vc.value, vc.value
 
 
 @cache

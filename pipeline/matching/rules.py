@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from pipeline.resources import load_json
+from pipeline.vocabulary import load_vocabulary
 
 
 class StatusConcept(BaseModel):
@@ -18,6 +20,19 @@ class StatusConcept(BaseModel):
     measure: str
     values: list[str]
     negative_values: list[str]
+
+
+class ImpliedValue(BaseModel):
+    """A finding whose definition bounds a measure (tachycardia: heart rate
+    above 100 bpm), read when the notes name the finding but give no value."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    finding: str
+    measure: str
+    comparator: Literal["<", ">"]
+    value: float
+    unit: str
 
 
 class MatchingRules(BaseModel):
@@ -64,6 +79,18 @@ class MatchingRules(BaseModel):
     open_world_concepts: list[str]
     # A concept within five words after one of these is named of a relative.
     family_triggers: list[str]
+    implied_values: list[ImpliedValue]
+
+    @field_validator("implied_values")
+    @classmethod
+    def _names_concepts(cls, values: list[ImpliedValue]) -> list[ImpliedValue]:
+        vocab = load_vocabulary()
+        for iv in values:
+            unknown = [cid for cid in (iv.finding, iv.measure) if cid not in vocab]
+            if unknown:
+                msg = f"implied_values names unknown concepts: {', '.join(unknown)}"
+                raise ValueError(msg)
+        return values
 
     @field_validator("study_identifier")
     @classmethod

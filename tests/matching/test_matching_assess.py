@@ -674,3 +674,63 @@ def test_one_compiled_criterion_serves_patients_alike_and_unalike(patients) -> N
         shared = assess([compiled], pf, patient)
         alone = assess([compile_criterion(AGE_AND_QT)], pf, patient)
         assert [a.to_json() for a in shared] == [a.to_json() for a in alone]
+
+
+@pytest.mark.parametrize(
+    ("comparator", "value", "finding", "modifiers", "status"),
+    [
+        (">=", 90, "tachycardia", {}, "met"),
+        ("<", 60, "tachycardia", {}, "not_met"),
+        (">", 120, "tachycardia", {}, "unknown"),
+        ("<", 60, "bradycardia", {}, "met"),
+        (">=", 90, "tachycardia", {"negated": True}, "unknown"),
+        (">=", 90, "tachycardia", {"uncertain": True}, "unknown"),
+        (">=", 90, "tachycardia", {"historical": True}, "unknown"),
+    ],
+    ids=[
+        "above-met",
+        "above-fails-below",
+        "above-unsettled",
+        "below-met",
+        "negated",
+        "uncertain",
+        "historical",
+    ],
+)
+def test_a_finding_bounds_its_measure(
+    comparator: str, value: float, finding: str, modifiers: dict, status: str
+) -> None:
+    # ConText-asserted findings (Harkema et al. 2009): only a current,
+    # certain, affirmed "tachycardic" says the heart rate is above 100 bpm.
+    criterion = crit(
+        "inc-hr",
+        kind="inclusion",
+        text=f"Heart rate {comparator} {value}/min",
+        values=[limit("heart_rate", comparator, value, "/min")],
+    )
+    (assessed,) = run(criterion, fact(finding, text=finding, **modifiers))
+    assert assessed.status == status
+    assert bool(assessed.evidence) == (not modifiers)
+
+
+def test_a_measured_value_wins_over_a_finding() -> None:
+    criterion = crit(
+        "inc-hr",
+        kind="inclusion",
+        values=[limit("heart_rate", ">=", 90, "bpm")],
+    )
+    facts = [fact("tachycardia"), fact("heart_rate", value=72, unit="bpm")]
+    assert run(criterion, *facts)[0].status == "not_met"
+
+
+def test_a_finding_rationale_shows_its_reading() -> None:
+    criterion = crit(
+        "inc-hr",
+        kind="inclusion",
+        values=[limit("heart_rate", ">=", 90, "/min")],
+    )
+    (assessed,) = run(criterion, fact("tachycardia", text="tachycardic"))
+    assert assessed.rationale == (
+        "Tachycardic on 2026-10-01 means heart rate above 100 /min, "
+        "so it is at least 90 /min."
+    )

@@ -24,6 +24,20 @@ def test_packaged_rules_load() -> None:
     [
         ({"colour": "red"}, "Extra inputs are not permitted"),
         ({"study_identifier": "(NCT"}, "study_identifier is not a regular expression"),
+        (
+            {
+                "implied_values": [
+                    {
+                        "finding": "tachycardiac",
+                        "measure": "heart_rate",
+                        "comparator": ">",
+                        "value": 100,
+                        "unit": "bpm",
+                    }
+                ]
+            },
+            "implied_values names unknown concepts: tachycardiac",
+        ),
     ],
 )
 def test_bad_rules_are_rejected(change: dict, message: str) -> None:

@@ -125,6 +125,16 @@ def test_facts_from_text() -> None:
         # Melena is a gastrointestinal bleed (and so a bleeding).
         ("Two days of melena.", "melena", "gi_bleeding"),
         ("Known coagulopathy on warfarin.", "coagulopathy", "bleeding_tendency"),
+        # Findings that bound a vital sign (matching_rules.json implied_values).
+        ("She is tachypneic and tachycardic.", "tachycardic", "tachycardia"),
+        ("She is tachypneic and tachycardic.", "tachypneic", "tachypnea"),
+        ("Hypotensive on arrival.", "Hypotensive", "hypotension"),
+        # Ventricular tachycardia stays a malignant arrhythmia.
+        (
+            "Episodes of ventricular tachycardia.",
+            "ventricular tachycardia",
+            "arrhythmia",
+        ),
     ],
 )
 def test_concept_of_a_phrase(text: str, word: str, concept: str) -> None:
