@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import pairwise
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -40,7 +41,8 @@ from pipeline.criteria.ner import (
     load_criteria_ner,
 )
 from pipeline.criteria.normalise import normalise, to_source
-from pipeline.criteria.segment import Segment
+from pipeline.criteria.rules import lexicon
+from pipeline.criteria.segment import Combine, Segment
 from pipeline.schema import (
     Criterion,
     CriterionException,
@@ -205,8 +207,53 @@ def _criterion(
         time_windows=own.windows,
         excluding=own.excluding,
         exceptions=exceptions,
-        combine=seg.combine,
+        combine=seg.combine if seg.children else _inline_combine(source, own),
         sub_criteria=[_criterion(source, c, parts, seg.id) for c in seg.children],
+    )
+
+
+def _inline_combine(source: str, own: _Parts) -> Combine:
+    """``any`` when a criterion's coded mentions are alternatives in its text.
+
+    The mentions are its coded entities and its value limits (a limit's own
+    measure entity belongs to the limit); they are alternatives when the text
+    between each mention and the next opens with an alternative join ("or")
+    and holds no conjunction: "History of stroke or myocardial infarction",
+    "A respiratory rate of at least 20/min or the use of mechanical
+    ventilation", but not "Stroke or MI with LVEF < 40 %".
+    """
+    measures = {v.measure for v in own.values}
+    spans = sorted(
+        [(v.start, v.end) for v in own.values]
+        + [
+            (e.start, e.end)
+            for e in own.entities
+            if e.concept_id and e.concept_id not in measures
+        ]
+    )
+    if len(spans) < 2:
+        return "all"
+    lex = lexicon()
+    joins, conjunctions = _alternation(
+        tuple(lex.alternative_joins), tuple(lex.conjunctions)
+    )
+    for (_, end), (start, _) in pairwise(spans):
+        gap = source[end:start]
+        if not joins.match(gap) or conjunctions.search(gap):
+            return "all"
+    return "any"
+
+
+@cache
+def _alternation(
+    joins: tuple[str, ...], conjunctions: tuple[str, ...]
+) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    def words(ws: tuple[str, ...]) -> str:
+        return "|".join(re.escape(w) for w in sorted(ws, key=len, reverse=True))
+
+    return (
+        re.compile(rf"[\s,]*(?:{words(joins)})\b", re.IGNORECASE),
+        re.compile(rf"\b(?:{words(conjunctions)})\b(?!/)|;", re.IGNORECASE),
     )
 
 

@@ -53,6 +53,11 @@ class Lexicon(_Strict):
     including_triggers: list[str]
     any_cues: list[str]
     all_cues: list[str]
+    # Coded mentions joined by one of these ("stroke or myocardial infarction",
+    # "ECOG 0-1 or Karnofsky >= 70") are alternatives, unless the text between
+    # them also holds a conjunction ("stroke or MI with LVEF < 40 %").
+    alternative_joins: list[str]
+    conjunctions: list[str]
     analog_terms: list[str]
     dipstick_values: dict[str, int]
     default_measure_for_unit: dict[str, str]

@@ -1141,8 +1141,10 @@ def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
                 ],
             )
         # An inclusion is not failed by silence: a concept the notes never
-        # mention leaves it unknown.
-        return _all([*map(_silent_unknown, presence), *limits])
+        # mention leaves it unknown. Its mentions may be alternatives ("stroke
+        # or myocardial infarction": the criteria stage's combine).
+        combined = _any if crit.combine == "any" else _all
+        return combined([*map(_silent_unknown, presence), *limits])
     if limits and len(presence) >= 2:
         # Several named conditions beside the limits are alternatives to them
         # ("myocardial infarction, malignant arrhythmias (QT > 450 ms) ...").

@@ -158,6 +158,29 @@ def test_criterion_negation(text: str, negated: bool) -> None:
     assert parse_criterion(text, "inclusion").negated is negated
 
 
+@pytest.mark.parametrize(
+    ("text", "combine"),
+    [
+        ("History of stroke or myocardial infarction", "any"),
+        ("ECOG 0-1 or Karnofsky >= 70", "any"),
+        ("Diagnosis of COPD and/or asthma", "any"),
+        # A regression (TrialGPT train part): the limit and the procedure were
+        # both required.
+        (
+            "A respiratory rate of at least 20/min or a PaCO2 of 32mmHg or lower "
+            "or the use of mechanical ventilation",
+            "any",
+        ),
+        ("Patients with hypertension or diabetes who take metformin", "all"),
+        ("Age 18 years or older with ECOG 0-1", "all"),
+        ("Male or female, 18 years or older", "all"),
+        ("Colorectal cancer with liver metastases", "all"),
+    ],
+)
+def test_inline_alternatives(text: str, combine: str) -> None:
+    assert parse_criterion(text, "inclusion").combine == combine
+
+
 def test_entities_in_a_negation_scope_are_negated() -> None:
     criterion = parse_criterion(
         "No previous systemic treatment, including chemotherapy", "inclusion"

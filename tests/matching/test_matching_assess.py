@@ -734,3 +734,30 @@ def test_a_finding_rationale_shows_its_reading() -> None:
         "Tachycardic on 2026-10-01 means heart rate above 100 /min, "
         "so it is at least 90 /min."
     )
+
+
+@pytest.mark.parametrize(
+    ("combine", "facts", "status"),
+    [
+        ("any", [fact("stroke")], "met"),
+        ("all", [fact("stroke")], "unknown"),
+        ("any", [fact("stroke", negated=True)], "unknown"),
+        (
+            "any",
+            [fact("stroke", negated=True), fact("myocardial_infarction", negated=True)],
+            "not_met",
+        ),
+    ],
+    ids=["one-alternative", "conjunction", "one-negated", "both-negated"],
+)
+def test_inclusion_alternatives(
+    combine: str, facts: list[NoteFact], status: str
+) -> None:
+    criterion = crit(
+        "inc-cv",
+        kind="inclusion",
+        text="History of stroke or myocardial infarction",
+        entities=[ent("stroke"), ent("myocardial_infarction")],
+        combine=combine,
+    )
+    assert run(criterion, *facts)[0].status == status
