@@ -77,6 +77,9 @@ class ContextRule(BaseModel):
     ``category`` ``"any"`` (terminate and pseudo only) ends or blocks every
     category. ``clause_final`` triggers only count when nothing but
     punctuation follows them in their clause ("Blood transfusion: No").
+    A forward trigger that ``opens_list`` ("risks include, but are not
+    limited to") reaches over the terminators that ``separates_items`` (";"):
+    "bleeding; infection; stroke" are all risks.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -87,12 +90,18 @@ class ContextRule(BaseModel):
     pattern: list[list[str]] | None = None
     max_scope: int | None = Field(default=None, gt=0)
     clause_final: bool = False
+    opens_list: bool = False
+    separates_items: bool = False
     source: Literal["medspacy", "trialmatch"]
 
     @model_validator(mode="after")
     def _consistent(self) -> "ContextRule":
         if self.category == "any" and self.direction not in ("terminate", "pseudo"):
             raise ValueError("category 'any' is only for terminate/pseudo rules")
+        if self.opens_list and self.direction != "forward":
+            raise ValueError("opens_list is only for forward rules")
+        if self.separates_items and self.direction != "terminate":
+            raise ValueError("separates_items is only for terminate rules")
         if self.pattern is not None:
             if not self.pattern or any(not slot for slot in self.pattern):
                 raise ValueError("pattern slots must be non-empty lists")
@@ -244,6 +253,14 @@ def _scopes(
     stop_starts = {
         c: [s.start for s in stops if _terminates(s.rule, c)] for c in categories
     }
+    list_stop_starts = {
+        c: [
+            s.start
+            for s in stops
+            if _terminates(s.rule, c) and not s.rule.separates_items
+        ]
+        for c in categories
+    }
     stop_ends = {
         c: [s.end for s in stops if _terminates(s.rule, c)] for c in categories
     }
@@ -255,7 +272,9 @@ def _scopes(
             continue
         if rule.direction in ("forward", "bidirectional"):
             limit = _word_limit(text, trig.end, end, rule.max_scope, forward=True)
-            starts = stop_starts[rule.category]
+            starts = (list_stop_starts if rule.opens_list else stop_starts)[
+                rule.category
+            ]
             after = bisect.bisect_left(starts, trig.end)
             if after < len(starts):
                 limit = min(limit, starts[after])

@@ -154,6 +154,18 @@ CASES = [
     # A lab reported as non-reactive is negative.
     ("Hepatitis B surface antigen negative, HIV nonreactive.", "HIV", NEG),
     ("HIV non-reactive.", "HIV", NEG),
+    # A list of risks runs over its semicolons; a plain scope ends at one
+    # (regressions from MTSamples train notes, paraphrased).
+    (
+        "He accepts the risks to include but not be limited to bleeding; "
+        "infection; heart attack; stroke.",
+        "stroke",
+        HYPO,
+    ),
+    ("Risks include bleeding; infection.", "infection", HYPO),
+    ("No fever; cough for two days.", "cough", NONE),
+    ("HIV, ANA and B12 studies were unremarkable.", "HIV", NEG),
+    ("He had been off of the Coumadin for 4 days.", "Coumadin", HIST),
     # plain affirmed
     ("Metastatic colon cancer to the liver.", "colon cancer", NONE),
 ]
@@ -223,6 +235,20 @@ def test_clause_final_trigger_needs_end_of_clause() -> None:
             "direction": "forward",
             "source": "medspacy",
             "scope": 3,
+        },
+        {
+            "literal": "x",
+            "category": "negated",
+            "direction": "backward",
+            "source": "trialmatch",
+            "opens_list": True,
+        },
+        {
+            "literal": "x",
+            "category": "negated",
+            "direction": "forward",
+            "source": "trialmatch",
+            "separates_items": True,
         },
     ],
 )

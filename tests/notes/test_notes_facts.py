@@ -155,6 +155,14 @@ def test_concept_of_a_phrase(text: str, word: str, concept: str) -> None:
         # Other hypertensions are other diseases than (systemic) hypertension.
         ("Moderate pulmonary artery hypertension on echo.", "hypertension"),
         ("Chronic venous hypertension of both legs.", "hypertension"),
+        # Nor is a bladder pain syndrome an infection, or a dialysis access
+        # fistula a gastrointestinal one (MTSamples train notes).
+        (
+            "Bladder instillation for chronic interstitial cystitis.",
+            "urinary_tract_infection",
+        ),
+        ("Thrombosed left forearm loop fistula graft.", "fistula"),
+        ("Left arteriovenous fistula placed in 2019.", "fistula"),
     ],
 )
 def test_phrase_that_names_no_concept(text: str, concept: str) -> None:
@@ -167,6 +175,8 @@ def test_phrase_that_names_no_concept(text: str, concept: str) -> None:
         ("He reports rectal bleeding.", "bleeding"),
         ("A moderate amount of bleeding was noted in the emergency room.", "bleeding"),
         ("CT shows a small bowel obstruction.", "intestinal_obstruction"),
+        ("Rectovaginal fistula.", "fistula"),
+        ("Cystitis with E. coli.", "urinary_tract_infection"),
     ],
 )
 def test_phrase_beside_a_pseudo_term_still_names_its_concept(
