@@ -369,7 +369,14 @@ def compile_criterion(
         limits.append(Limit(vc, concepts, label, cid, counted, implied))
     limit_concepts = {cid for lim in limits for cid in lim.concepts}
     family = _preceded_by(criterion, rules.family_triggers, 5)
-    groups = _groups(vocab, criterion.entities, limit_concepts, absent, family)
+    context = (
+        _preceded_by(criterion, rules.purpose_triggers, 2)
+        if criterion.negated and criterion.kind == "inclusion"
+        else frozenset()
+    )
+    groups = _groups(
+        vocab, criterion.entities, limit_concepts | context, absent, family
+    )
     qualifiers: list[ConceptGroup] = []
     if criterion.kind == "exclusion":
         own = _population([g for g in groups if g.root not in others], trial_named)

@@ -80,6 +80,10 @@ class MatchingRules(BaseModel):
     # A concept within five words after one of these is named of a relative.
     family_triggers: list[str]
     implied_values: list[ImpliedValue]
+    # In an inclusion asking for an absence, a concept within two words after
+    # one of these is the context of what must be absent ("No prior systemic
+    # therapy for metastatic disease"), not itself asked to be absent.
+    purpose_triggers: list[str]
 
     @field_validator("implied_values")
     @classmethod

@@ -17,6 +17,7 @@ from matching_builders import (
     window,
 )
 
+from pipeline.criteria import parse_criterion
 from pipeline.matching.assess import Patient, assess, compile_criterion
 from pipeline.matching.facts import PersonFacts, index_facts
 from pipeline.schema import Criterion, NoteFact
@@ -761,3 +762,50 @@ def test_inclusion_alternatives(
         combine=combine,
     )
     assert run(criterion, *facts)[0].status == status
+
+
+ARTERIAL_EVENT = crit(
+    "exc-ate",
+    text="Arterial thromboembolic event within 6 months",
+    entities=[ent("arterial_thrombosis")],
+)
+
+
+# A regression (MTSamples train notes against the sample gastric trial): a
+# deep vein thrombosis or a pulmonary embolism met "arterial thromboembolic
+# event"; venous events are thromboses, but not arterial ones.
+@pytest.mark.parametrize(
+    ("concept", "status"),
+    [
+        ("myocardial_infarction", "met"),
+        ("stroke", "met"),
+        ("dvt", "not_met"),
+        ("pulmonary_embolism", "not_met"),
+    ],
+)
+def test_arterial_events_are_arterial(concept: str, status: str) -> None:
+    assert run(ARTERIAL_EVENT, fact(concept))[0].status == status
+
+
+# A regression (MTSamples train notes against the sample colorectal trial):
+# "no evidence of metastasis" was the evidence that met "No prior systemic
+# therapy for metastatic disease"; the disease after "for" is the therapy's
+# context, not asked absent. Silence about the therapy meets it (closed world),
+# without evidence.
+@pytest.mark.parametrize(
+    ("facts", "status", "evidence"),
+    [
+        ([fact("metastatic_disease", negated=True)], "met", 0),
+        ([fact("metastatic_disease"), fact("fluorouracil")], "not_met", 1),
+        ([fact("chemotherapy", negated=True)], "met", 1),
+    ],
+    ids=["negated-context", "treated", "untreated"],
+)
+def test_a_purpose_is_context_of_an_absence(
+    facts: list[NoteFact], status: str, evidence: int
+) -> None:
+    criterion = parse_criterion(
+        "No prior systemic therapy for metastatic disease", "inclusion"
+    )
+    (assessed,) = run(criterion, *facts)
+    assert (assessed.status, len(assessed.evidence)) == (status, evidence)

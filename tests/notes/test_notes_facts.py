@@ -162,6 +162,8 @@ def test_concept_of_a_phrase(text: str, word: str, concept: str) -> None:
             "urinary_tract_infection",
         ),
         ("Thrombosed left forearm loop fistula graft.", "fistula"),
+        # A perforated eardrum or uterus is no gastrointestinal perforation.
+        ("At this point, there was a near total perforation.", "gi_perforation"),
         ("Left arteriovenous fistula placed in 2019.", "fistula"),
     ],
 )
@@ -176,6 +178,8 @@ def test_phrase_that_names_no_concept(text: str, concept: str) -> None:
         ("A moderate amount of bleeding was noted in the emergency room.", "bleeding"),
         ("CT shows a small bowel obstruction.", "intestinal_obstruction"),
         ("Rectovaginal fistula.", "fistula"),
+        ("Repair of esophageal perforation.", "gi_perforation"),
+        ("Disease progression on FOLFOX.", "disease_progression"),
         ("Cystitis with E. coli.", "urinary_tract_infection"),
     ],
 )
