@@ -163,6 +163,12 @@ CASES = [
         HYPO,
     ),
     ("Risks include bleeding; infection.", "infection", HYPO),
+    (
+        "All risks, benefits and complications of surgery were explained to her "
+        "in detail including nerve damage and infection.",
+        "infection",
+        HYPO,
+    ),
     ("No fever; cough for two days.", "cough", NONE),
     ("HIV, ANA and B12 studies were unremarkable.", "HIV", NEG),
     ("He had been off of the Coumadin for 4 days.", "Coumadin", HIST),
