@@ -116,6 +116,9 @@ class Compiled:
     window_text: str | None
     female_only: bool
     male_only: bool
+    # An inclusion that names both sexes ("Both genders are eligible", "Male
+    # or female"): met by any patient when it names nothing else.
+    either_sex: bool
     # Set when the criterion is about women of childbearing potential: the
     # states that put a woman outside it ("postmenopausal").
     not_childbearing: ConceptGroup | None
@@ -417,6 +420,10 @@ def compile_criterion(
     named = {c for g in groups + qualifiers for c in g.concepts}
     sexed = named or {c for lim in limits for c in lim.concepts}
     subject = _subject_sex(criterion.text)
+    female_only = (bool(sexed) and sexed <= _sex_concepts("female")) or (
+        subject == "female"
+    )
+    male_only = (bool(sexed) and sexed <= _sex_concepts("male")) or subject == "male"
     compiled = Compiled(
         criterion=criterion,
         groups=groups,
@@ -440,9 +447,11 @@ def compile_criterion(
         ],
         current_only=window is None
         and _has_word(criterion.text, rules.current_triggers),
-        female_only=(bool(sexed) and sexed <= _sex_concepts("female"))
-        or subject == "female",
-        male_only=(bool(sexed) and sexed <= _sex_concepts("male")) or subject == "male",
+        female_only=female_only,
+        male_only=male_only,
+        either_sex=criterion.kind == "inclusion"
+        and not (female_only or male_only)
+        and _names_either_sex(criterion),
         not_childbearing=_not_childbearing(vocab, named),
         children=[
             compile_criterion(c, window, trial_concepts, trial_named)
@@ -488,6 +497,18 @@ def _subject_sex(text: str) -> str | None:
     if male == female:
         return None
     return "male" if male else "female"
+
+
+def _names_either_sex(criterion: Criterion) -> bool:
+    """Whether the criterion names both sexes, as words ("Male or female") or
+    as the concept of sex itself ("Both genders are eligible")."""
+    rules = load_rules()
+    words = set(re.findall(r"[a-z]{2,}", criterion.text.lower()))
+    if not words.isdisjoint(rules.male_words) and not words.isdisjoint(
+        rules.female_words
+    ):
+        return True
+    return any(e.concept_id in rules.sex_concepts for e in criterion.entities)
 
 
 @cache
@@ -1120,6 +1141,8 @@ def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
     for lim in c.limits:
         limits.append(_check_limit(lim, c, pf, patient))
     if not presence and not limits and not c.excluding:
+        if c.either_sex and not c.unmapped:
+            return Part("met", "admits patients of either sex")
         if c.unmapped and crit.kind == "exclusion" and not crit.negated:
             # Closed world, as for coded concepts: nothing in the notes is
             # recognised as what the exclusion names.

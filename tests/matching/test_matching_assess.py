@@ -809,3 +809,27 @@ def test_a_purpose_is_context_of_an_absence(
     )
     (assessed,) = run(criterion, *facts)
     assert (assessed.status, len(assessed.evidence)) == (status, evidence)
+
+
+@pytest.mark.parametrize(
+    ("text", "sex", "status"),
+    [
+        ("Both genders are eligible for study", "male", "met"),
+        ("Male or female", "female", "met"),
+        ("Male or female", None, "met"),
+        # One sex named: for the other it does not apply.
+        ("Women only", "male", "not_applicable"),
+    ],
+)
+def test_an_inclusion_admitting_either_sex(
+    text: str, sex: str | None, status: str
+) -> None:
+    criterion = parse_criterion(text, "inclusion")
+    assert run(criterion, sex=sex)[0].status == status
+
+
+def test_compliance_with_the_protocol_is_a_fact() -> None:
+    # TrialGPT's summaries end "... and will comply with the trial protocol".
+    criterion = parse_criterion("Patient compliant with study procedures.", "inclusion")
+    (assessed,) = run(criterion, fact("protocol_compliance"))
+    assert assessed.status == "met"
