@@ -98,12 +98,15 @@ class TimeWindow(Record):
     """A look-back window ("within 6 months") in days, relative to ``anchor``.
 
     ``anchor`` is what the trial measures from (``first_dose``, ``enrollment``);
-    the matcher measures from its as-of date.
+    the matcher measures from its as-of date. A ``minimum`` window is a least
+    time elapsed ("at least 4 weeks since prior chemotherapy"): the event must
+    lie further back than it.
     """
 
     days: float
     text: str
     anchor: str | None = None
+    minimum: bool = False
     start: int
     end: int
 

@@ -112,6 +112,7 @@ class WindowMention:
     anchor: str | None
     start: int
     end: int
+    minimum: bool = False
 
 
 @dataclass
@@ -613,12 +614,22 @@ def _window_patterns() -> tuple[re.Pattern[str], ...]:
     )
     after = re.compile(rf"\s*(?:{alternation(lex.window_cues_after)})\b", re.IGNORECASE)
     anchor = re.compile(rf"\b(?:{alternation(lex.anchors)})\b", re.IGNORECASE)
-    return duration, before, after, anchor
+    # "for at least 3 months after": a duration to keep to, not time elapsed.
+    minimum = re.compile(
+        rf"(?<!\w)(?<!\b(?:{alternation(lex.duration_cues)}) )"
+        rf"(?:{alternation(lex.window_minimum_cues)})\s*$",
+        re.IGNORECASE,
+    )
+    return duration, before, after, anchor, minimum
 
 
 def find_windows(doc: Doc, values: list[ValueMention]) -> list[WindowMention]:
-    """Look-back windows ("within 6 months", "4 weeks prior to the first dose")."""
-    duration_re, before_re, after_re, anchor_re = _window_patterns()
+    """Look-back windows ("within 6 months", "4 weeks prior to the first dose").
+
+    A duration after a minimum cue and before an elapsed-time cue ("at least
+    4 weeks since", "a minimum of two weeks after") is a least time elapsed.
+    """
+    duration_re, before_re, after_re, anchor_re, minimum_re = _window_patterns()
     lex = lexicon()
     text = annotations(doc).text
     out = []
@@ -641,7 +652,11 @@ def find_windows(doc: Doc, values: list[ValueMention]) -> list[WindowMention]:
         start = cue.start() if cue is not None else match.start()
         end = anchor.end() if anchor is not None else match.end()
         anchor_id = lex.anchors[_key(anchor.group())] if anchor else None
-        out.append(WindowMention(round(days, 1), anchor_id, start, end))
+        least = minimum_re.search(text, max(0, match.start() - 30), match.start())
+        minimum = least is not None and follow is not None
+        if minimum:
+            start = min(start, least.start())
+        out.append(WindowMention(round(days, 1), anchor_id, start, end, minimum))
     return out
 
 

@@ -300,7 +300,12 @@ def _read(doc: Doc, index: list[int], offset: int, source: str) -> _Parts:
         a, b = place(window.start, window.end)
         parts.windows.append(
             TimeWindow(
-                days=window.days, text=source[a:b], anchor=window.anchor, start=a, end=b
+                days=window.days,
+                text=source[a:b],
+                anchor=window.anchor,
+                minimum=window.minimum,
+                start=a,
+                end=b,
             )
         )
     return parts

@@ -42,6 +42,12 @@ class Lexicon(_Strict):
     window_cues_before: list[str]
     window_cues_after: list[str]
     window_open_cues: list[str]
+    # Before a duration that an elapsed-time cue follows ("at least 4 weeks
+    # since"): the window is a least time elapsed, not a look-back.
+    window_minimum_cues: list[str]
+    # A minimum cue right after one of these measures a duration to keep to
+    # ("for at least 3 months after the last dose"), not the time elapsed.
+    duration_cues: list[str]
     anchors: dict[str, str]
     negation_cues: list[str]
     criterion_negation_starts: list[str]

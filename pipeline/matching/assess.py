@@ -119,6 +119,8 @@ class Compiled:
     # An inclusion that names both sexes ("Both genders are eligible", "Male
     # or female"): met by any patient when it names nothing else.
     either_sex: bool
+    # An inclusion met by the absence of what it names (:func:`asks_absence`).
+    flipped: bool
     # Set when the criterion is about women of childbearing potential: the
     # states that put a woman outside it ("postmenopausal").
     not_childbearing: ConceptGroup | None
@@ -339,10 +341,11 @@ def compile_criterion(
         if criterion.kind == "exclusion"
         else frozenset()
     )
-    # An inclusion negated as a whole ("No previous X") is flipped when it is
-    # assessed; an exclusion negated as a whole ("No written consent") asks
+    # An inclusion asking for an absence ("No previous X") is flipped when it
+    # is assessed; an exclusion negated as a whole ("No written consent") asks
     # for the absence of what it names.
-    if criterion.negated and criterion.kind == "inclusion":
+    flipped = asks_absence(criterion)
+    if flipped:
         absent: frozenset[str] = frozenset()
     elif criterion.negated:
         absent = frozenset(e.concept_id for e in criterion.entities if e.concept_id)
@@ -351,9 +354,12 @@ def compile_criterion(
             e.concept_id for e in criterion.entities if e.negated
         ) | _preceded_by(criterion, rules.absence_triggers, 5)
     # A duration after the study ("for 3 months after study is stopped") is
-    # not a look-back window over the notes.
+    # not a look-back window over the notes; time elapsed since the last dose
+    # of a prior treatment is one.
     lookback = [
-        w for w in criterion.time_windows if w.anchor not in rules.lookahead_anchors
+        w
+        for w in criterion.time_windows
+        if w.minimum or w.anchor not in rules.lookahead_anchors
     ]
     window = (lookback[0].days, lookback[0].text) if lookback else inherited_window
     limits = []
@@ -373,9 +379,7 @@ def compile_criterion(
     limit_concepts = {cid for lim in limits for cid in lim.concepts}
     family = _preceded_by(criterion, rules.family_triggers, 5)
     context = (
-        _preceded_by(criterion, rules.purpose_triggers, 2)
-        if criterion.negated and criterion.kind == "inclusion"
-        else frozenset()
+        _preceded_by(criterion, rules.purpose_triggers, 2) if flipped else frozenset()
     )
     groups = _groups(
         vocab, criterion.entities, limit_concepts | context, absent, family
@@ -452,6 +456,7 @@ def compile_criterion(
         either_sex=criterion.kind == "inclusion"
         and not (female_only or male_only)
         and _names_either_sex(criterion),
+        flipped=flipped,
         not_childbearing=_not_childbearing(vocab, named),
         children=[
             compile_criterion(c, window, trial_concepts, trial_named)
@@ -499,6 +504,16 @@ def _subject_sex(text: str) -> str | None:
     return "male" if male else "female"
 
 
+def asks_absence(criterion: Criterion) -> bool:
+    """An inclusion met by the absence of what it names: negated as a whole
+    ("No previous systemic treatment"), or asking for a least time elapsed
+    since it ("At least 4 weeks since prior chemotherapy": none within 4
+    weeks, an earlier one or none at all)."""
+    if criterion.kind != "inclusion":
+        return False
+    return criterion.negated or any(w.minimum for w in criterion.time_windows)
+
+
 def _names_either_sex(criterion: Criterion) -> bool:
     """Whether the criterion names both sexes, as words ("Male or female") or
     as the concept of sex itself ("Both genders are eligible")."""
@@ -531,7 +546,7 @@ def trial_population(
     named = frozenset(
         ent.concept_id
         for crit in criteria
-        if crit.kind == "inclusion" and not crit.negated
+        if crit.kind == "inclusion" and not asks_absence(crit)
         for ent in crit.entities
         if ent.concept_id
     )
@@ -1153,7 +1168,7 @@ def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
             "the criterion names no concept or value the notes can be checked against",
         )
     if crit.kind == "inclusion":
-        if crit.negated:
+        if c.flipped:
             # "No previous X": any X present fails it; negation/absence meets it.
             absent = list(map(_flip, presence))
             return _all(absent + limits)

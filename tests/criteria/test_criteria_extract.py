@@ -144,6 +144,24 @@ def test_windows(text: str, expected: list[tuple[float, str | None]]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "minimum"),
+    [
+        ("At least 4 weeks since prior chemotherapy", [True]),
+        ("Minimum of two weeks since any major surgery", [True]),
+        ("≥ 28 days since the last dose of radiotherapy", [True]),
+        ("Last chemotherapy at least 4 weeks prior to enrollment", [True]),
+        ("Major surgery within 28 days", [False]),
+        ("Chemotherapy within 4 weeks prior to first dose", [False]),
+        # A duration to keep to, not time elapsed.
+        ("Use contraception for at least 3 months after the last dose", [False]),
+    ],
+)
+def test_minimum_windows(text: str, minimum: list[bool]) -> None:
+    windows = parse_criterion(text, "inclusion").time_windows
+    assert [w.minimum for w in windows] == minimum
+
+
+@pytest.mark.parametrize(
     ("text", "negated"),
     [
         ("No previous systemic treatment, including chemotherapy", True),

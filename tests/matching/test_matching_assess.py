@@ -833,3 +833,22 @@ def test_compliance_with_the_protocol_is_a_fact() -> None:
     criterion = parse_criterion("Patient compliant with study procedures.", "inclusion")
     (assessed,) = run(criterion, fact("protocol_compliance"))
     assert assessed.status == "met"
+
+
+# "At least N since X" asks for no X within N days (TrialGPT train part:
+# "Minimum of two weeks since any major surgery" needed a surgery to be met).
+@pytest.mark.parametrize(
+    ("facts", "status"),
+    [
+        ([], "met"),
+        ([fact("major_surgery", D(2026, 10, 25))], "not_met"),
+        ([fact("major_surgery", D(2026, 8, 1))], "met"),
+        ([fact("major_surgery", negated=True)], "met"),
+    ],
+    ids=["none", "a-week-ago", "months-ago", "negated"],
+)
+def test_a_least_time_elapsed(facts: list[NoteFact], status: str) -> None:
+    criterion = parse_criterion(
+        "Minimum of two weeks since any major surgery", "inclusion"
+    )
+    assert run(criterion, *facts)[0].status == status
