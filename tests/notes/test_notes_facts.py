@@ -129,6 +129,14 @@ def test_facts_from_text() -> None:
         ("She is tachypneic and tachycardic.", "tachycardic", "tachycardia"),
         ("She is tachypneic and tachycardic.", "tachypneic", "tachypnea"),
         ("Hypotensive on arrival.", "Hypotensive", "hypotension"),
+        # Lay and drug-borne names (TrialGPT train summaries).
+        (
+            "He is on immunosuppressive medications.",
+            "immunosuppressive medications",
+            "immunodeficiency",
+        ),
+        ("She has smoked 1 to 2 packs per day.", "smoked", "tobacco_smoking"),
+        ("He began to have poor memory.", "poor memory", "cognitive_impairment"),
         # Ventricular tachycardia stays a malignant arrhythmia.
         (
             "Episodes of ventricular tachycardia.",
