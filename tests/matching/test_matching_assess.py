@@ -852,3 +852,28 @@ def test_a_least_time_elapsed(facts: list[NoteFact], status: str) -> None:
         "Minimum of two weeks since any major surgery", "inclusion"
     )
     assert run(criterion, *facts)[0].status == status
+
+
+# A regression (TrialGPT train part): "poor memory" met "a clinical diagnosis of
+# probable AD" while Alzheimer's disease was a synonym of cognitive impairment;
+# it is one kind of it.
+@pytest.mark.parametrize(
+    ("text", "concept", "status"),
+    [
+        (
+            "Clinical diagnosis of probable Alzheimer's disease",
+            "cognitive_impairment",
+            "unknown",
+        ),
+        (
+            "Clinical diagnosis of probable Alzheimer's disease",
+            "alzheimers_disease",
+            "met",
+        ),
+        ("Cognitive impairment at admission", "alzheimers_disease", "met"),
+        ("Cognitive impairment at admission", "dementia", "met"),
+    ],
+)
+def test_a_kind_of_cognitive_impairment(text: str, concept: str, status: str) -> None:
+    criterion = parse_criterion(text, "inclusion")
+    assert run(criterion, fact(concept))[0].status == status
