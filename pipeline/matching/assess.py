@@ -121,6 +121,9 @@ class Compiled:
     either_sex: bool
     # An inclusion met by the absence of what it names (:func:`asks_absence`).
     flipped: bool
+    # An inclusion describing patients of one sex ("Female patients aged 18
+    # to 75"): not met by a patient of the other.
+    admits_sex: Sex | None
     # Set when the criterion is about women of childbearing potential: the
     # states that put a woman outside it ("postmenopausal").
     not_childbearing: ConceptGroup | None
@@ -424,6 +427,10 @@ def compile_criterion(
     named = {c for g in groups + qualifiers for c in g.concepts}
     sexed = named or {c for lim in limits for c in lim.concepts}
     subject = _subject_sex(criterion.text)
+    admits_sex: Sex | None = None
+    describes = criterion.kind == "inclusion" and not criterion.negated
+    if describes and not _has_word(criterion.text, rules.obligation_words):
+        admits_sex, subject = subject, None
     female_only = (bool(sexed) and sexed <= _sex_concepts("female")) or (
         subject == "female"
     )
@@ -457,6 +464,7 @@ def compile_criterion(
         and not (female_only or male_only)
         and _names_either_sex(criterion),
         flipped=flipped,
+        admits_sex=admits_sex,
         not_childbearing=_not_childbearing(vocab, named),
         children=[
             compile_criterion(c, window, trial_concepts, trial_named)
@@ -1125,8 +1133,16 @@ def _leaf(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
     return part
 
 
+_SEX_NOUNS: dict[str, str] = {"female": "women", "male": "men"}
+
+
 def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
     crit = c.criterion
+    if c.admits_sex is not None and patient.sex not in (None, c.admits_sex):
+        return Part(
+            "not_met",
+            f"admits {_SEX_NOUNS[c.admits_sex]} only; the patient is {patient.sex}",
+        )
     if patient.sex == "male" and c.female_only:
         return Part("not_applicable", "applies only to women; the patient is male")
     if patient.sex == "female" and c.male_only:
@@ -1158,6 +1174,11 @@ def _leaf_part(c: Compiled, pf: PersonFacts, patient: Patient) -> Part:
     if not presence and not limits and not c.excluding:
         if c.either_sex and not c.unmapped:
             return Part("met", "admits patients of either sex")
+        if c.admits_sex is not None and patient.sex == c.admits_sex:
+            return Part(
+                "met",
+                f"admits {_SEX_NOUNS[c.admits_sex]}; the patient is {patient.sex}",
+            )
         if c.unmapped and crit.kind == "exclusion" and not crit.negated:
             # Closed world, as for coded concepts: nothing in the notes is
             # recognised as what the exclusion names.

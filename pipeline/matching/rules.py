@@ -84,6 +84,11 @@ class MatchingRules(BaseModel):
     # one of these is the context of what must be absent ("No prior systemic
     # therapy for metastatic disease"), not itself asked to be absent.
     purpose_triggers: list[str]
+    # An inclusion whose opening words name one sex applies only to that sex
+    # when it holds one of these ("Women of childbearing potential should
+    # agree ..."); without one it admits that sex only ("Female patients aged
+    # 18 to 75" is not met by a man).
+    obligation_words: list[str]
 
     @field_validator("implied_values")
     @classmethod

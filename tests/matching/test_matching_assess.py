@@ -817,11 +817,25 @@ def test_a_purpose_is_context_of_an_absence(
         ("Both genders are eligible for study", "male", "met"),
         ("Male or female", "female", "met"),
         ("Male or female", None, "met"),
-        # One sex named: for the other it does not apply.
-        ("Women only", "male", "not_applicable"),
+        # One sex described: the other is not admitted; one sex obliged: for
+        # the other it does not apply.
+        ("Women only", "male", "not_met"),
+        ("Women only", "female", "met"),
+        ("Female patients aged 18 to 75", "male", "not_met"),
+        ("Female patients aged 18 to 75", "female", "met"),
+        (
+            "Women of childbearing potential should agree to use contraception",
+            "male",
+            "not_applicable",
+        ),
+        (
+            "Man participants should agree to use contraception",
+            "female",
+            "not_applicable",
+        ),
     ],
 )
-def test_an_inclusion_admitting_either_sex(
+def test_the_sexes_an_inclusion_admits(
     text: str, sex: str | None, status: str
 ) -> None:
     criterion = parse_criterion(text, "inclusion")
