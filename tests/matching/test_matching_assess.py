@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matching_builders import (
     AS_OF,
     allowance,
@@ -18,7 +20,7 @@ from matching_builders import (
 )
 
 from pipeline.criteria import parse_criterion
-from pipeline.matching.assess import Patient, assess, compile_criterion
+from pipeline.matching.assess import Patient, _satisfies, assess, compile_criterion
 from pipeline.matching.facts import PersonFacts, index_facts
 from pipeline.schema import Criterion, NoteFact
 
@@ -835,9 +837,7 @@ def test_a_purpose_is_context_of_an_absence(
         ),
     ],
 )
-def test_the_sexes_an_inclusion_admits(
-    text: str, sex: str | None, status: str
-) -> None:
+def test_the_sexes_an_inclusion_admits(text: str, sex: str | None, status: str) -> None:
     criterion = parse_criterion(text, "inclusion")
     assert run(criterion, sex=sex)[0].status == status
 
@@ -891,3 +891,29 @@ def test_a_least_time_elapsed(facts: list[NoteFact], status: str) -> None:
 def test_a_kind_of_cognitive_impairment(text: str, concept: str, status: str) -> None:
     criterion = parse_criterion(text, "inclusion")
     assert run(criterion, fact(concept))[0].status == status
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    comparator=st.sampled_from(["<", "<=", ">", ">=", "=", "between"]),
+    value=st.integers(0, 200),
+    width=st.integers(0, 60),
+    finding=st.sampled_from(["tachycardia", "bradycardia"]),
+)
+def test_a_finding_decides_exactly_when_its_whole_range_does(
+    comparator: str, value: int, width: int, finding: str
+) -> None:
+    # The implied range (heart rate > 100 or < 60 bpm) decides the limit when
+    # every value in it satisfies the limit (met) or none does (not_met).
+    high = value + width if comparator == "between" else None
+    vc = limit("heart_rate", comparator, value, "bpm", high=high)
+    criterion = crit("inc-hr", kind="inclusion", values=[vc])
+    bound, above = (100, True) if finding == "tachycardia" else (60, False)
+    edges = {bound, value, value + width}
+    grid = {e + d for e in edges for d in (0, -1e-6, 1e-6, -1, 1)} | {-1e6, 1e6}
+    inside = [x for x in grid if (x > bound if above else x < bound)]
+    satisfied = [_satisfies(x, vc) for x in inside]
+    expected = (
+        "met" if all(satisfied) else "not_met" if not any(satisfied) else "unknown"
+    )
+    assert run(criterion, fact(finding))[0].status == expected
