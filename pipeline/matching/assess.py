@@ -123,7 +123,7 @@ class Compiled:
     flipped: bool
     # An inclusion describing patients of one sex ("Female patients aged 18
     # to 75"): not met by a patient of the other.
-    admits_sex: Sex | None
+    admits_sex: str | None
     # Set when the criterion is about women of childbearing potential: the
     # states that put a woman outside it ("postmenopausal").
     not_childbearing: ConceptGroup | None
@@ -427,14 +427,18 @@ def compile_criterion(
     named = {c for g in groups + qualifiers for c in g.concepts}
     sexed = named or {c for lim in limits for c in lim.concepts}
     subject = _subject_sex(criterion.text)
-    admits_sex: Sex | None = None
-    describes = criterion.kind == "inclusion" and not criterion.negated
-    if describes and not _has_word(criterion.text, rules.obligation_words):
+    not_childbearing = _not_childbearing(vocab, named)
+    female_named = bool(sexed) and sexed <= _sex_concepts("female")
+    male_named = bool(sexed) and sexed <= _sex_concepts("male")
+    admits_sex: str | None = None
+    if (
+        subject is not None
+        and not (female_named or male_named or not_childbearing)
+        and _describes_patients(criterion)
+    ):
         admits_sex, subject = subject, None
-    female_only = (bool(sexed) and sexed <= _sex_concepts("female")) or (
-        subject == "female"
-    )
-    male_only = (bool(sexed) and sexed <= _sex_concepts("male")) or subject == "male"
+    female_only = female_named or subject == "female"
+    male_only = male_named or subject == "male"
     compiled = Compiled(
         criterion=criterion,
         groups=groups,
@@ -465,7 +469,7 @@ def compile_criterion(
         and _names_either_sex(criterion),
         flipped=flipped,
         admits_sex=admits_sex,
-        not_childbearing=_not_childbearing(vocab, named),
+        not_childbearing=not_childbearing,
         children=[
             compile_criterion(c, window, trial_concepts, trial_named)
             for c in criterion.sub_criteria
@@ -510,6 +514,24 @@ def _subject_sex(text: str) -> str | None:
     if male == female:
         return None
     return "male" if male else "female"
+
+
+def _describes_patients(criterion: Criterion) -> bool:
+    """A top-level inclusion opening with a sex ("Female patients aged 18 to
+    75", "Men only") that obliges nothing: it says whom the trial admits.
+    "Women of childbearing potential should agree ...", "For women: a negative
+    pregnancy test" and a sub-criterion "Women: ..." say to whom a
+    requirement applies."""
+    rules = load_rules()
+    first = re.findall(r"[a-z]{2,}", criterion.text.lower())[:1]
+    return (
+        criterion.kind == "inclusion"
+        and criterion.parent_id is None
+        and not criterion.negated
+        and bool(first)
+        and first[0] in [*rules.male_words, *rules.female_words]
+        and not _has_word(criterion.text, rules.obligation_words)
+    )
 
 
 def asks_absence(criterion: Criterion) -> bool:

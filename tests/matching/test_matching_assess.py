@@ -835,6 +835,14 @@ def test_a_purpose_is_context_of_an_absence(
             "female",
             "not_applicable",
         ),
+        ("Men aged 50 or older", "female", "not_met"),
+        # A requirement for one sex is not a description of whom it admits.
+        (
+            "For women of childbearing potential: a negative pregnancy test",
+            "male",
+            "not_applicable",
+        ),
+        ("Women: negative serum pregnancy test", "male", "not_applicable"),
     ],
 )
 def test_the_sexes_an_inclusion_admits(text: str, sex: str | None, status: str) -> None:
