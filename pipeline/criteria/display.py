@@ -29,6 +29,8 @@ def _row(table: Table, c: Criterion, depth: int) -> None:
         notes.append("negated")
     if c.sub_criteria:
         notes.append(f"{c.combine} of {len(c.sub_criteria)}")
+    elif c.combine == "any":
+        notes.append("any of its mentions")
     notes += [f"excluding {e.concept_id or e.text}" for e in c.excluding]
     notes += [f"except: {_excerpt(x.text)}" for x in c.exceptions]
     table.add_row(
@@ -37,7 +39,9 @@ def _row(table: Table, c: Criterion, depth: int) -> None:
         _excerpt(c.text),
         "\n".join(_value(v) for v in c.values),
         "\n".join(
-            f"{w.days:g} d" + (f" from {w.anchor}" if w.anchor else "")
+            ("at least " if w.minimum else "")
+            + f"{w.days:g} d"
+            + (f" from {w.anchor}" if w.anchor else "")
             for w in c.time_windows
         ),
         "\n".join(notes),

@@ -53,6 +53,20 @@ def test_parse_table(path: Path, shown: list[str]) -> None:
         assert text in result.stdout
 
 
+def test_the_table_shows_alternatives_and_least_times(tmp_path: Path) -> None:
+    listing = tmp_path / "listing.txt"
+    listing.write_text(
+        "Inclusion Criteria:\n"
+        "- History of stroke or myocardial infarction\n"
+        "- At least 4 weeks since prior chemotherapy\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["parse", str(listing), "--format", "table"])
+    assert result.exit_code == 0, result.output
+    assert "any of its mentions" in result.stdout
+    assert "at least 28 d" in result.stdout
+
+
 def test_bench_falls_back_to_the_seed(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         app, ["bench", "criteria", "--chia", str(tmp_path / "absent"), "--limit", "100"]
