@@ -216,9 +216,12 @@ def _groups(
             continue
         members = _members(vocab, cid)
         if cid in absent or cid in family:
+            # An absence names its concept, not the words asking for it: "non
+            # smoker" asks for no tobacco smoking.
+            label = ent.text if cid in family else vocab[cid].name
             groups.append(
                 ConceptGroup(
-                    _label(ent.text),
+                    _label(label),
                     members,
                     domain,
                     cid,
@@ -258,7 +261,8 @@ def _preceded_by(
     consent" -> absence. Only the few words before each entity count, so
     "other non-malignant organs ... or cancers" does not make "cancers" other.
     An entity that begins before its concept's term ("Refusal to sign the
-    consent") counts its own leading words too.
+    consent") counts its own leading words too; with ``words`` 0 only those
+    count ("non smoker").
     """
     vocab = load_vocabulary()
     out = set()
@@ -266,7 +270,7 @@ def _preceded_by(
         rel = ent.start - criterion.start
         if ent.concept_id is None or not 0 <= rel <= len(criterion.text):
             continue
-        before = criterion.text[:rel].split()[-words:]
+        before = criterion.text[:rel].split()[-words:] if words else []
         lowered = ent.text.lower()
         terms = vocab[ent.concept_id].terms if ent.concept_id in vocab else []
         at = min((i for t in terms if (i := lowered.find(t.lower())) > 0), default=0)
@@ -353,9 +357,11 @@ def compile_criterion(
     elif criterion.negated:
         absent = frozenset(e.concept_id for e in criterion.entities if e.concept_id)
     else:
-        absent = frozenset(
-            e.concept_id for e in criterion.entities if e.negated
-        ) | _preceded_by(criterion, rules.absence_triggers, 5)
+        absent = (
+            frozenset(e.concept_id for e in criterion.entities if e.negated)
+            | _preceded_by(criterion, rules.absence_triggers, 5)
+            | _preceded_by(criterion, rules.absence_prefixes, 0)
+        )
     # A duration after the study ("for 3 months after study is stopped") is
     # not a look-back window over the notes; time elapsed since the last dose
     # of a prior treatment is one.

@@ -74,6 +74,10 @@ class MatchingRules(BaseModel):
     count_phrases: dict[str, int]
     lookahead_anchors: list[str]
     absence_triggers: list[str]
+    # An entity whose own words before its concept's term are one of these
+    # asks for its absence ("non smoker", "Non-smoker"); unlike the triggers,
+    # they reach no further.
+    absence_prefixes: list[str]
     # Exclusions naming only these are left open by silence: a note that does
     # not say a woman is pregnant does not say she is not.
     open_world_concepts: list[str]

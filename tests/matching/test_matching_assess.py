@@ -925,3 +925,27 @@ def test_a_finding_decides_exactly_when_its_whole_range_does(
         "met" if all(satisfied) else "not_met" if not any(satisfied) else "unknown"
     )
     assert run(criterion, fact(finding))[0].status == expected
+
+
+# A regression (TrialGPT train part): "non smoker" was read as "smoker".
+@pytest.mark.parametrize(
+    ("facts", "status"),
+    [
+        ([fact("copd"), fact("tobacco_smoking")], "not_met"),
+        ([fact("copd"), fact("tobacco_smoking", negated=True)], "met"),
+        ([fact("copd")], "met"),
+    ],
+    ids=["smoker", "non-smoker", "silent"],
+)
+def test_a_non_smoker(facts: list[NoteFact], status: str) -> None:
+    criterion = parse_criterion("COPD, non smoker", "inclusion")
+    assert run(criterion, *facts)[0].status == status
+
+
+def test_non_asks_absence_only_of_the_word_it_prefixes() -> None:
+    # A regression (seed inc-1.3): "non-glandular" five words before "liver
+    # metastases" asked the metastases to be absent.
+    criterion = parse_criterion(
+        "Other tumors of non-glandular origin with liver metastases", "inclusion"
+    )
+    assert run(criterion, fact("liver_metastases"))[0].status != "not_met"

@@ -171,6 +171,10 @@ CASES = [
     ),
     ("No fever; cough for two days.", "cough", NONE),
     ("HIV, ANA and B12 studies were unremarkable.", "HIV", NEG),
+    # "non-" negates the one word it prefixes (a non-smoker does not smoke),
+    # not a term that begins with it.
+    ("He is a non-smoker.", "smoker", NEG),
+    ("Non-insulin-dependent diabetes mellitus.", "diabetes mellitus", NONE),
     ("He had been off of the Coumadin for 4 days.", "Coumadin", HIST),
     # plain affirmed
     ("Metastatic colon cancer to the liver.", "colon cancer", NONE),
