@@ -218,7 +218,8 @@ def _groups(
         if cid in absent or cid in family:
             # An absence names its concept, not the words asking for it: "non
             # smoker" asks for no tobacco smoking.
-            label = ent.text if cid in family else vocab[cid].name
+            named = cid in vocab and cid not in family
+            label = vocab[cid].name if named else ent.text
             groups.append(
                 ConceptGroup(
                     _label(label),
