@@ -510,17 +510,24 @@ def _not_childbearing(vocab: Vocabulary, named: set[str]) -> ConceptGroup | None
     )
 
 
+def _words(text: str) -> list[str]:
+    # Words of two letters or more: "F-18 FDG" or "M1 disease" name no sex.
+    return re.findall(r"[a-z]{2,}", text.lower())
+
+
+def _sexes_named(words: Iterable[str]) -> set[str]:
+    """The sexes whose words (``male_words`` / ``female_words``) are among ``words``."""
+    rules = load_rules()
+    found = set(words)
+    lexicons = (("male", rules.male_words), ("female", rules.female_words))
+    return {sex for sex, lexicon in lexicons if not found.isdisjoint(lexicon)}
+
+
 def _subject_sex(text: str) -> str | None:
     """The one sex a criterion's opening words name ("Man participants should
     agree to ...", "Women who ..."), or None ("Men and women ...", no sex)."""
-    rules = load_rules()
-    # Words of two letters or more: "F-18 FDG" or "M1 disease" name no sex.
-    opening = set(re.findall(r"[a-z]{2,}", text.lower())[:5])
-    male = not opening.isdisjoint(rules.male_words)
-    female = not opening.isdisjoint(rules.female_words)
-    if male == female:
-        return None
-    return "male" if male else "female"
+    sexes = _sexes_named(_words(text)[:5])
+    return sexes.pop() if len(sexes) == 1 else None
 
 
 def _describes_patients(criterion: Criterion) -> bool:
@@ -529,15 +536,12 @@ def _describes_patients(criterion: Criterion) -> bool:
     "Women of childbearing potential should agree ...", "For women: a negative
     pregnancy test" and a sub-criterion "Women: ..." say to whom a
     requirement applies."""
-    rules = load_rules()
-    first = re.findall(r"[a-z]{2,}", criterion.text.lower())[:1]
     return (
         criterion.kind == "inclusion"
         and criterion.parent_id is None
         and not criterion.negated
-        and bool(first)
-        and first[0] in [*rules.male_words, *rules.female_words]
-        and not _has_word(criterion.text, rules.obligation_words)
+        and bool(_sexes_named(_words(criterion.text)[:1]))
+        and not _has_word(criterion.text, load_rules().obligation_words)
     )
 
 
@@ -554,13 +558,10 @@ def asks_absence(criterion: Criterion) -> bool:
 def _names_either_sex(criterion: Criterion) -> bool:
     """Whether the criterion names both sexes, as words ("Male or female") or
     as the concept of sex itself ("Both genders are eligible")."""
-    rules = load_rules()
-    words = set(re.findall(r"[a-z]{2,}", criterion.text.lower()))
-    if not words.isdisjoint(rules.male_words) and not words.isdisjoint(
-        rules.female_words
-    ):
+    if len(_sexes_named(_words(criterion.text))) == 2:
         return True
-    return any(e.concept_id in rules.sex_concepts for e in criterion.entities)
+    sex_concepts = load_rules().sex_concepts
+    return any(e.concept_id in sex_concepts for e in criterion.entities)
 
 
 @cache

@@ -253,14 +253,20 @@ def _scopes(
     stop_starts = {
         c: [s.start for s in stops if _terminates(s.rule, c)] for c in categories
     }
-    list_stop_starts = {
-        c: [
-            s.start
-            for s in stops
-            if _terminates(s.rule, c) and not s.rule.separates_items
-        ]
-        for c in categories
-    }
+    # Only a sentence with a list-opening trigger needs the stops without the
+    # item separators; every other sentence reads the same stops.
+    list_stop_starts = (
+        {
+            c: [
+                s.start
+                for s in stops
+                if _terminates(s.rule, c) and not s.rule.separates_items
+            ]
+            for c in categories
+        }
+        if any(t.rule.opens_list for t in triggers)
+        else stop_starts
+    )
     stop_ends = {
         c: [s.end for s in stops if _terminates(s.rule, c)] for c in categories
     }
