@@ -25,6 +25,19 @@ def not_utf8(path: Path, position: int) -> TrialmatchError:
     )
 
 
+def binary_input(path: Path, position: int) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: not UTF-8 text (NUL byte at offset {position}: a binary or "
+        "UTF-16 file); re-save it as UTF-8 text."
+    )
+
+
+def cannot_write(path: Path, detail: str) -> TrialmatchError:
+    return TrialmatchError(
+        f"{path}: cannot be written ({detail}); choose a path in a writable directory."
+    )
+
+
 def empty_input(path: Path) -> TrialmatchError:
     return TrialmatchError(f"{path}: the file is empty.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -25,6 +26,11 @@ def read_user_text(path: Path, limit_bytes: int) -> str:
     if size > limit_bytes:
         raise errors.file_too_large(path, size, limit_bytes)
     data = path.read_bytes()
+    # Text never holds NUL bytes; binary files and UTF-16 text do, and would
+    # otherwise fail as "not UTF-8" at a byte that explains nothing.
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise errors.binary_input(path, nul)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -32,6 +38,22 @@ def read_user_text(path: Path, limit_bytes: int) -> str:
     if not text.strip():
         raise errors.empty_input(path)
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def prepare_output(path: Path) -> None:
+    """Create ``path``'s directory and check that ``path`` can be written.
+
+    Called before a command does its work, so that a run which could only fail
+    when it writes its results fails at once instead, with nothing lost.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise errors.cannot_write(path, exc.strerror or str(exc)) from exc
+    if path.is_dir():
+        raise errors.cannot_write(path, "it is a directory")
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise errors.cannot_write(path, "permission denied")
 
 
 def read_user_records(

@@ -4,7 +4,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.errors import TrialmatchError
-from pipeline.textio import read_user_records, read_user_text
+from pipeline.textio import prepare_output, read_user_records, read_user_text
 
 
 @pytest.mark.parametrize(
@@ -14,6 +14,8 @@ from pipeline.textio import read_user_records, read_user_text
         (b"   \n\t ", "empty"),
         (b"Inclusion \xff\xfe criteria", "not UTF-8"),
         (b"x" * 2048, "limit"),
+        # UTF-16 without a byte-order mark decodes as UTF-8 with NULs.
+        ("Inclusion criteria".encode("utf-16-le"), "NUL byte at offset 1"),
     ],
 )
 def test_bad_files_raise_a_clear_error(
@@ -28,6 +30,32 @@ def test_bad_files_raise_a_clear_error(
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(TrialmatchError, match="no such file"):
         read_user_text(tmp_path / "nope.txt", limit_bytes=1024)
+
+
+def test_an_output_directory_is_created(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "dir" / "results.jsonl"
+    prepare_output(path)
+    assert path.parent.is_dir()
+    assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("directory", "it is a directory"),
+        ("under-a-file", "cannot be written"),
+    ],
+)
+def test_an_unwritable_output_is_refused(
+    tmp_path: Path, where: str, message: str
+) -> None:
+    (tmp_path / "file.txt").write_text("x")
+    path = {
+        "directory": tmp_path,
+        "under-a-file": tmp_path / "file.txt" / "results.jsonl",
+    }[where]
+    with pytest.raises(TrialmatchError, match=message):
+        prepare_output(path)
 
 
 def test_crlf_and_bom_are_normalised(tmp_path: Path) -> None:

@@ -36,8 +36,10 @@ def notes_command(
     """Turn clinical notes into NOTE_NLP-shaped facts (one row per mention)."""
     from pipeline.notes import extract_facts, read_notes
     from pipeline.notes.io import output_format, rejected_path, write_table
+    from pipeline.textio import prepare_output
 
     chosen = output_format(out, fmt)
+    prepare_output(out)
     notes_input = read_notes(source, table=table, persons=persons)
     facts = extract_facts(notes_input.notes)
     write_table(facts, out, chosen)

@@ -112,6 +112,9 @@ def test_match_from_facts_gives_what_match_from_notes_gives(tmp_path: Path) -> N
         ("empty-trial", "the file is empty"),
         ("not-ctgov", "JSON without a 'protocolSection'"),
         ("no-criteria", "no eligibility criteria found"),
+        ("utf16-trial", "a binary or UTF-16 file"),
+        ("out-is-a-directory", "cannot be written (it is a directory)"),
+        ("out-under-a-file", "cannot be written"),
     ],
 )
 @pytest.mark.slow
@@ -134,12 +137,35 @@ def test_bad_input_is_one_line_and_exit_2(
     elif case == "no-criteria":
         trial = tmp_path / "bare.json"
         trial.write_text('{"protocolSection": {"identificationModule": {}}}')
+    elif case == "utf16-trial":
+        trial = tmp_path / "listing.txt"
+        trial.write_bytes(SEED.read_text(encoding="utf-8").encode("utf-16-le"))
+    out = {
+        "out-is-a-directory": tmp_path,
+        "out-under-a-file": notes / "r.jsonl",
+    }.get(case, tmp_path / "r.jsonl")
     inputs = {"neither": [], "notes-as-facts": ["--facts", str(notes)]}
     done = _run(
         "match", "--trial", str(trial), *inputs.get(case, ["--notes", str(notes)]),
-        "--as-of", as_of, "--out", str(tmp_path / "r.jsonl"),
+        "--as-of", as_of, "--out", str(out),
     )  # fmt: skip
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_match_shows_the_listings_warnings(tmp_path: Path) -> None:
+    # Without headings every item is an inclusion: the user must be told,
+    # as `trialmatch parse` tells them, or a listing of exclusions admits all.
+    notes = _write_csv(tmp_path / "notes.csv", NOTES)
+    trial = tmp_path / "listing.txt"
+    trial.write_text("- Colorectal cancer\n- Prior chemotherapy\n", encoding="utf-8")
+    done = _run(
+        "match", "--trial", str(trial), "--notes", str(notes), "--as-of",
+        "2026-11-01", "--out", str(tmp_path / "r.jsonl"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "trialmatch: warning:" in done.stderr
+    assert "every item was read as an inclusion criterion" in done.stderr

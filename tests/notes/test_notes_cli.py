@@ -169,3 +169,17 @@ def test_eval_facts_on_the_gold_notes() -> None:
         r"n_gold=187 n_facts=\d+ traps_failed=0",
         last,
     )
+
+
+def test_an_unwritable_out_exits_2_before_reading(tmp_path: Path) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "notes", str(tmp_path / "absent.csv"),
+         "--out", str(blocker / "f.parquet")],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    # The output is checked first: a run over an archive would fail at its end.
+    assert "cannot be written" in proc.stderr
