@@ -116,6 +116,8 @@ def score_patients(
     with collector_paused(freeze_survivors=True):
         for batch in _person_batches(facts):
             indexed = index_facts(batch, as_of)
+            if not indexed:
+                continue  # an archive whose notes yield no fact at all
             assessed = [
                 _assess_person(assessor, indexed[pid], persons.get(pid), as_of)
                 for pid in sorted(indexed)

@@ -92,3 +92,10 @@ def test_the_trial_assessor_gives_what_assess_gives(seed: Trial, source) -> None
         shared = [a.to_json() for a in assessor(pf, patient)]
         alone = [a.to_json() for a in assess(compile_trial(seed), pf, patient)]
         assert shared == alone, pid
+
+
+def test_an_archive_without_facts_scores_no_patient(seed: Trial) -> None:
+    # Notes that all yield nothing ("x", a blank template) used to crash the
+    # ranker on an empty batch instead of reporting every patient skipped.
+    empty = synthetic_facts(seed, 3).iloc[:0]
+    assert list(score_patients(seed, empty, {}, AS_OF)) == []
