@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 
@@ -47,6 +48,7 @@ LABELS: dict[str, dict[str, str]] = {
 }
 BASELINE = {"inclusion": "not enough information", "exclusion": "not excluded"}
 TEST_BYTE = 96  # 96/256 = 37.5% of patients held out
+BOOTSTRAP_RESAMPLES = 2000
 SPLITS = ("all", "test", "train")
 # Summaries carry no dates: every statement is read as of this day.
 SUMMARY_DATE = dt.date(2026, 11, 1)
@@ -72,11 +74,42 @@ class TrialGPTResult:
     kinds: list[str]
     gold: list[str]
     predicted: list[str]
-    patients: int
+    patient_ids: list[str]
+
+    @property
+    def patients(self) -> int:
+        return len(set(self.patient_ids))
 
     @property
     def baseline(self) -> list[str]:
         return [BASELINE[k] for k in self.kinds]
+
+    def interval(
+        self, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0
+    ) -> tuple[tuple[float, float], tuple[float, float]]:
+        """95 % intervals of accuracy and macro-F1 by a patient bootstrap.
+
+        Judgements of one patient share a summary and often a trial, so they
+        are not independent: patients are drawn with replacement (Efron's
+        percentile bootstrap over clusters), each bringing all its judgements.
+        """
+        by_patient: dict[str, list[int]] = {}
+        for i, pid in enumerate(self.patient_ids):
+            by_patient.setdefault(pid, []).append(i)
+        groups = list(by_patient.values())
+        rng = np.random.default_rng(seed)
+        drawn = []
+        for _ in range(resamples):
+            rows = [
+                i
+                for g in rng.integers(len(groups), size=len(groups))
+                for i in groups[g]
+            ]
+            drawn.append(
+                scores([self.gold[i] for i in rows], [self.predicted[i] for i in rows])
+            )
+        low, high = np.percentile(np.array(drawn), [2.5, 97.5], axis=0)
+        return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
 
 
 def load_rows(path: Path, split: str) -> list[dict]:
@@ -186,7 +219,7 @@ def evaluate(path: Path, split: str = "all") -> TrialGPTResult:
         [j.kind for j in judged],
         [j.gold for j in judged],
         [j.label for j in judged],
-        len({j.patient_id for j in judged}),
+        [j.patient_id for j in judged],
     )
 
 
@@ -226,6 +259,12 @@ def format_report(result: TrialGPTResult) -> str:
     lines.append(
         f"baseline (not excluded / not enough information): accuracy={base_acc:.3f} "
         f"macro_f1={base_f1:.3f}"
+    )
+    (acc_low, acc_high), (f1_low, f1_high) = result.interval()
+    lines.append(
+        f"95% interval, {BOOTSTRAP_RESAMPLES} resamples of the {result.patients} "
+        f"patients: accuracy {acc_low:.3f}-{acc_high:.3f} "
+        f"macro_f1 {f1_low:.3f}-{f1_high:.3f}"
     )
     acc, macro = scores(result.gold, result.predicted)
     lines.append(

@@ -51,10 +51,27 @@ def test_scores_macro_f1_over_gold_labels() -> None:
 def test_report_ends_with_the_score_line() -> None:
     result = TrialGPTResult(
         "test", ["inclusion", "exclusion"], ["included", "excluded"],
-        ["included", "not excluded"], 2,
+        ["included", "not excluded"], ["p1", "p2"],
     )  # fmt: skip
     last = format_report(result).splitlines()[-1]
     assert re.fullmatch(r"trialgpt: accuracy=0\.500 macro_f1=0\.\d{3} n=2", last)
+
+
+def test_the_interval_resamples_patients_not_judgements() -> None:
+    # One patient all right, one all wrong: a resample draws whole patients,
+    # so accuracy can only be 0, 1/2 or 1, and all three are drawn.
+    gold = ["included"] * 4
+    result = TrialGPTResult(
+        "test", ["inclusion"] * 4, gold,
+        ["included", "included", "not included", "not included"],
+        ["p1", "p1", "p2", "p2"],
+    )  # fmt: skip
+    (low, high), _ = result.interval(resamples=200)
+    assert (low, high) == (0.0, 1.0)
+    same = TrialGPTResult(
+        "test", ["inclusion"] * 4, gold, gold, ["p1", "p1", "p2", "p2"]
+    )
+    assert same.interval(resamples=50)[0] == (1.0, 1.0)
 
 
 def test_split_is_by_patient_and_deterministic(shared_data: Path) -> None:
