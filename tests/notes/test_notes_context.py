@@ -57,6 +57,11 @@ CASES = [
     ("Questionable infiltrate at the left base.", "infiltrate", UNC),
     ("Cannot exclude bleeding from his known gastric cancer.", "bleeding", UNC),
     ("Cannot exclude bleeding from his known gastric cancer.", "gastric cancer", NONE),
+    # a question asks, it does not assert ("Patient is pregnant?" excluded her)
+    ("Patient is pregnant? Will check hCG.", "pregnant", UNC),
+    ("PE? CT angiogram pending.", "PE", UNC),
+    ("She is pregnant. Any vaginal bleeding?", "pregnant", NONE),
+    ("Any vaginal bleeding? She is pregnant.", "pregnant", NONE),
     # hypothetical
     ("Return if chest pain develops.", "chest pain", HYPO),
     ("Should he develop fever, call the clinic.", "fever", HYPO),
