@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def run_match(
         texts = _note_texts(notes.notes)
     elif persons_source is not None:
         persons, rejected, read = read_persons(persons_source)
-        summaries.append(persons_summary(read, len(rejected)))
+        summaries.append(persons_summary(read, Counter(r["reason"] for r in rejected)))
     if facts_source is None:
         assert notes is not None  # checked above: notes or facts are given
         facts = extract_facts(notes.notes)

@@ -36,6 +36,9 @@ MAX_NOTE_CHARS = 1_000_000
 _FILE_SUFFIXES = {".csv", ".jsonl", ".json", ".ndjson", ".parquet", ".pq"}
 _FEMALE = {"f", "female", "woman", "8532"}
 _MALE = {"m", "male", "man", "8507"}
+# Values that record that the sex is not known (OMOP 8551 UNKNOWN, 0 for no
+# matching concept): the person is kept, with their birth date, and no sex.
+_SEX_NOT_KNOWN = {"u", "unknown", "unk", "8551", "0"}
 
 
 @dataclass
@@ -65,15 +68,12 @@ class NotesInput:
 
     def summary(self) -> str:
         """One line: notes read / processed / rejected with reasons counted."""
-        rejected = self.reasons("note")
-        why = ", ".join(f"{n} {reason}" for reason, n in sorted(rejected.items()))
         line = (
             f"notes read {self.rows_read}, processed {self.rows_processed}, "
-            f"rejected {sum(rejected.values())}" + (f" ({why})" if why else "")
+            f"rejected {_counted(self.reasons('note'))}"
         )
         if self.persons_read:
-            bad = sum(self.reasons("person").values())
-            line += "; " + persons_summary(self.persons_read, bad)
+            line += "; " + persons_summary(self.persons_read, self.reasons("person"))
         return line
 
 
@@ -238,9 +238,15 @@ def rejected_row(
     }
 
 
-def persons_summary(read: int, rejected: int) -> str:
-    """The persons part of a run's summary line."""
-    return f"persons read {read}, rejected {rejected}"
+def persons_summary(read: int, rejected: Counter[str]) -> str:
+    """The persons part of a run's summary line, rejections counted by reason."""
+    return f"persons read {read}, rejected {_counted(rejected)}"
+
+
+def _counted(reasons: Counter[str]) -> str:
+    """``3 (2 missing person_id, 1 duplicate note_id)``, or ``0``."""
+    why = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+    return f"{sum(reasons.values())}" + (f" ({why})" if why else "")
 
 
 def _text(value: Any) -> str | None:
@@ -440,9 +446,13 @@ def _person_problem(
             float(year)
         except ValueError:
             return "unparseable year_of_birth"
-    if sex is not None and _sex(sex) is None:
-        return "unknown sex"
+    if sex is not None and _sex(sex) is None and not _sex_not_known(sex):
+        return "unrecognised sex"
     return None
+
+
+def _sex_not_known(value: str) -> bool:
+    return value.strip().lower() in _SEX_NOT_KNOWN
 
 
 def read_notes(

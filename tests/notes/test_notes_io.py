@@ -184,7 +184,9 @@ def test_persons_table(tmp_path: Path) -> None:
         "p3,,,8532\n"
         "p1,,,M\n"
         "p4,not a date,,\n"
-        "p5,,,unknown\n",
+        "p5,1970-01-01,,unknown\n"
+        "p6,,,8551\n"
+        "p7,,,x7\n",
         encoding="utf-8",
     )
     result = read_notes(str(notes), persons=str(persons))
@@ -192,13 +194,20 @@ def test_persons_table(tmp_path: Path) -> None:
     assert result.persons["p1"].sex == "female"
     assert result.persons["p2"].year_of_birth == 1960
     assert result.persons["p3"].sex == "female"
-    assert result.persons_read == 6
+    # A sex recorded as not known keeps the person, and their birth date.
+    assert result.persons["p5"].sex is None
+    assert result.persons["p5"].birth_date == dt.date(1970, 1, 1)
+    assert result.persons["p6"].sex is None
+    assert result.persons_read == 8
     assert result.reasons("person") == {
         "duplicate person_id": 1,
         "unparseable birth_date": 1,
-        "unknown sex": 1,
+        "unrecognised sex": 1,
     }
-    assert "persons read 6, rejected 3" in result.summary()
+    assert (
+        "persons read 8, rejected 3 (1 duplicate person_id, 1 unparseable "
+        "birth_date, 1 unrecognised sex)" in result.summary()
+    )
 
 
 @pytest.mark.parametrize(
