@@ -94,13 +94,24 @@ def run_match(
     matched = {m.person_id for m in matches}
     if notes_source is not None:
         skipped = [f"{p}: no notes" for p in sorted(persons) if p not in texts] + [
-            f"{p}: no facts in {len(texts[p])} notes"
+            f"{p}: {_why_no_facts(texts[p], as_of)}"
             for p in sorted(texts)
             if p not in matched
         ]
     else:
         skipped = [f"{p}: no facts" for p in sorted(persons) if p not in matched]
     return MatchRun(trial, matches, texts, as_of, "; ".join(summaries), skipped)
+
+
+def _why_no_facts(notes: dict[str, tuple[str | None, str]], as_of: dt.date) -> str:
+    """Why a person's notes gave no fact: none found, or all from after ``as_of``."""
+    later = sum(
+        1 for date, _ in notes.values() if date and dt.date.fromisoformat(date) > as_of
+    )
+    if later == len(notes):
+        return f"all {later} notes are dated after the as-of date {as_of}"
+    reason = f"no facts in {len(notes) - later} notes"
+    return reason + (f" ({later} more dated after {as_of})" if later else "")
 
 
 def _note_texts(notes: pd.DataFrame) -> dict[str, dict[str, tuple[str | None, str]]]:

@@ -169,3 +169,34 @@ def test_match_shows_the_listings_warnings(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "trialmatch: warning:" in done.stderr
     assert "every item was read as an inclusion criterion" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("notes", "as_of", "skipped"),
+    [
+        # Screening as of a past date: the notes exist but are from its future.
+        (
+            NOTES,
+            "2026-09-01",
+            "A: all 1 notes are dated after the as-of date 2026-09-01",
+        ),
+        (
+            [{**NOTES[0], "note_text": "Seen today."}, {**NOTES[1], "person_id": "A"}],
+            "2026-10-01",
+            "A: no facts in 1 notes (1 more dated after 2026-10-01)",
+        ),
+        (
+            [{**NOTES[0], "note_text": "Seen today."}],
+            "2026-11-01",
+            "A: no facts in 1 notes",
+        ),
+    ],
+)
+def test_a_skipped_patient_says_why(
+    tmp_path: Path, notes: list[dict], as_of: str, skipped: str
+) -> None:
+    from pipeline.matching.run import parse_as_of, run_match
+
+    source = _write_csv(tmp_path / "notes.csv", notes)
+    run = run_match(SEED, str(source), None, parse_as_of(as_of))
+    assert skipped in run.skipped
