@@ -103,7 +103,7 @@ def eval_flags(
 
 @bench_app.command("match")
 def bench_match(
-    patients: Annotated[int, typer.Option(help="Generated patients.")] = 100_000,
+    patients: Annotated[int, typer.Option(min=1, help="Generated patients.")] = 100_000,
     trial: Annotated[Path, typer.Option(help="Trial listing.")] = Path(
         "trial_docs/NCT05262335.txt"
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -200,3 +201,21 @@ def test_a_skipped_patient_says_why(
     source = _write_csv(tmp_path / "notes.csv", notes)
     run = run_match(SEED, str(source), None, parse_as_of(as_of))
     assert skipped in run.skipped
+
+
+@pytest.mark.parametrize(
+    ("patients", "code", "printed"),
+    [
+        (
+            "200",
+            0,
+            r"bench match: 200 patients x \d+ criteria, 2400 facts: [\d,]+ patients/s",
+        ),
+        ("-5", 2, r"Invalid value for '--patients'"),
+    ],
+)
+def test_bench_match(patients: str, code: int, printed: str) -> None:
+    done = _run("bench", "match", "--patients", patients)
+    assert done.returncode == code
+    assert "Traceback" not in done.stderr
+    assert re.search(printed, done.stdout + done.stderr)
