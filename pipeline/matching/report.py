@@ -35,9 +35,19 @@ def ranked_table(matches: list[PatientMatch], trial: Trial, limit: int = 50) -> 
     for name in ("#", "person", "verdict", "score", "deciding", "why"):
         table.add_column(name, overflow="fold")
     colour = {"candidate": "green", "review": "yellow", "excluded": "red"}
+    top = {c.id for c in trial.criteria}
     for rank, m in enumerate(matches[:limit], start=1):
         cid = deciding(m, trial)
-        why = next((a.rationale for a in m.criteria if a.criterion_id == cid), "")
+        if cid is None:
+            # A candidate: what the reviewer still has to check in the chart.
+            open_ids = [
+                a.criterion_id
+                for a in m.criteria
+                if a.criterion_id in top and a.status == "unknown"
+            ]
+            why = f"unknown: {', '.join(open_ids)}" if open_ids else ""
+        else:
+            why = next(a.rationale for a in m.criteria if a.criterion_id == cid)
         table.add_row(
             str(rank),
             m.person_id,

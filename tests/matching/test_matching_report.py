@@ -16,12 +16,13 @@ from urllib.parse import unquote
 
 import pytest
 from matching_builders import AS_OF, crit, ent, fact, frame, limit
+from rich.console import Console
 
 from pipeline.matching import match_trial
 from pipeline.matching.flags import evaluate_results
-from pipeline.matching.report import render_html
+from pipeline.matching.report import ranked_table, render_html
 from pipeline.matching.run import MatchRun, write_jsonl
-from pipeline.schema import Trial
+from pipeline.schema import NoteFact, Trial
 
 TRIAL = Trial(
     trial_id="NCT-REPORT",
@@ -59,6 +60,28 @@ def test_report_is_self_contained_and_escaped() -> None:
     assert "<script>alert(1)</script>" not in html
     assert '<mark id="ev-c_c1-8" class="m-met">apixaban</mark>' in html
     assert html.count('class="row"') == 3
+
+
+@pytest.mark.parametrize(
+    ("person_id", "facts", "row"),
+    [
+        # A candidate's row names what the notes leave open, for the reviewer.
+        ("quiet", [fact("anticoagulant", person_id="quiet", negated=True)],
+         ["candidate", "", "unknown: inc-5"]),
+        ("ecog2", [fact("ecog", person_id="ecog2", value=2)],
+         ["excluded", "inc-5", "ECOG performance status 2 on 2026-10-01 is outside"]),
+    ],
+)  # fmt: skip
+def test_the_ranked_table_says_why(
+    person_id: str, facts: list[NoteFact], row: list[str]
+) -> None:
+    matches = match_trial(TRIAL, frame(*facts), {}, AS_OF, ranker=None)
+    console = Console(record=True, width=300)
+    console.print(ranked_table(matches, TRIAL))
+    line = next(x for x in console.export_text().splitlines() if person_id in x)
+    cells = [c.strip() for c in line.split("│")[3:]]
+    assert [cells[0], cells[2]] == row[:2]
+    assert cells[3].startswith(row[2])
 
 
 def test_a_note_without_its_text_shows_the_evidence_snippets() -> None:
