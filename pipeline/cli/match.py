@@ -27,7 +27,8 @@ def match(
         str | None, typer.Option(help="Person table (person_id, birth_date, sex).")
     ] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Screening date YYYY-MM-DD.")
+        str | None,
+        typer.Option("--as-of", help="Screening date YYYY-MM-DD (default: today)."),
     ] = None,
     html: Annotated[Path | None, typer.Option(help="Write the HTML report.")] = None,
 ) -> None:
