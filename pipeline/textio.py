@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -44,16 +43,23 @@ def prepare_output(path: Path) -> None:
     """Create ``path``'s directory and check that ``path`` can be written.
 
     Called before a command does its work, so that a run which could only fail
-    when it writes its results fails at once instead, with nothing lost.
+    when it writes its results fails at once instead, with nothing lost; the
+    writers call it too. The file is opened for appending, as the write will
+    open it (permission bits say little to root, and nothing of /proc), and
+    removed again if this made it.
     """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise errors.cannot_write(path, exc.strerror or str(exc)) from exc
     if path.is_dir():
         raise errors.cannot_write(path, "it is a directory")
-    if not os.access(path if path.exists() else path.parent, os.W_OK):
-        raise errors.cannot_write(path, "permission denied")
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.open("a").close()
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise errors.cannot_write(path, "a parent of it is a file") from exc
+    except OSError as exc:
+        raise errors.cannot_write(path, exc.strerror or str(exc)) from exc
+    if not existed:
+        path.unlink()
 
 
 def read_user_records(

@@ -43,7 +43,9 @@ def test_an_output_directory_is_created(tmp_path: Path) -> None:
     ("where", "message"),
     [
         ("directory", "it is a directory"),
-        ("under-a-file", "cannot be written"),
+        ("under-a-file", "a parent of it is a file"),
+        # Root passes every permission check; /proc takes no new file all the same.
+        ("proc", "cannot be written"),
     ],
 )
 def test_an_unwritable_output_is_refused(
@@ -53,9 +55,17 @@ def test_an_unwritable_output_is_refused(
     path = {
         "directory": tmp_path,
         "under-a-file": tmp_path / "file.txt" / "results.jsonl",
+        "proc": Path("/proc/results.jsonl"),
     }[where]
     with pytest.raises(TrialmatchError, match=message):
         prepare_output(path)
+
+
+def test_an_existing_output_is_left_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    path.write_text("earlier run\n")
+    prepare_output(path)
+    assert path.read_text() == "earlier run\n"
 
 
 def test_crlf_and_bom_are_normalised(tmp_path: Path) -> None:

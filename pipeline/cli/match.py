@@ -37,16 +37,17 @@ def match(
     Give the notes (--notes), or the facts `trialmatch notes` extracted from
     them once (--facts), with the notes too if the report should show them."""
     from pipeline.matching.report import ranked_table, write_html
-    from pipeline.matching.run import parse_as_of, run_match, write_jsonl
+    from pipeline.matching.run import load_trial, parse_as_of, run_match, write_jsonl
     from pipeline.textio import prepare_output
 
     screen_date = parse_as_of(as_of)
     for path in (out, html):
         if path is not None:
             prepare_output(path)
-    run = run_match(trial, notes, persons, screen_date, facts_source=facts)
-    for warning in run.trial.warnings:
+    listing = load_trial(trial)
+    for warning in listing.warnings:
         typer.echo(f"trialmatch: warning: {warning}", err=True)
+    run = run_match(listing, notes, persons, screen_date, facts_source=facts)
     write_jsonl(run.matches, out)
     if html is not None:
         write_html(run, html)

@@ -39,11 +39,12 @@ def notes_command(
     from pipeline.textio import prepare_output
 
     chosen = output_format(out, fmt)
+    rejected = rejected_path(out)
     prepare_output(out)
+    prepare_output(rejected)
     notes_input = read_notes(source, table=table, persons=persons)
     facts = extract_facts(notes_input.notes)
     write_table(facts, out, chosen)
-    rejected = rejected_path(out)
     write_table(notes_input.rejected, rejected, "csv")
     typer.echo(
         f"{notes_input.summary()}; facts written {len(facts)} to {out} "

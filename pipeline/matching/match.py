@@ -117,7 +117,7 @@ def score_patients(
         for batch in _person_batches(facts):
             indexed = index_facts(batch, as_of)
             if not indexed:
-                continue  # an archive whose notes yield no fact at all
+                continue  # no fact on or before as_of: nothing to score or rank
             assessed = [
                 _assess_person(assessor, indexed[pid], persons.get(pid), as_of)
                 for pid in sorted(indexed)

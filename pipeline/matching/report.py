@@ -25,6 +25,7 @@ from pipeline.matching.match import deciding
 from pipeline.matching.run import MatchRun
 from pipeline.resources import read_text
 from pipeline.schema import CriterionAssessment, PatientMatch, Trial
+from pipeline.textio import prepare_output
 
 STATUSES = ("met", "not_met", "unknown", "not_applicable")
 
@@ -221,6 +222,7 @@ def render_html(run: MatchRun) -> str:
 
 
 def write_html(run: MatchRun, path: Path) -> None:
-    """Write the report to ``path`` (parent directories created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the report to ``path`` (parent directories created, see
+    :func:`~pipeline.textio.prepare_output`)."""
+    prepare_output(path)
     path.write_text(render_html(run), encoding="utf-8")

@@ -12,7 +12,7 @@ import pandas as pd
 from pipeline import errors
 from pipeline.matching.match import match_trial
 from pipeline.schema import PatientMatch, Person, Trial
-from pipeline.textio import read_user_records
+from pipeline.textio import prepare_output, read_user_records
 
 MAX_RESULTS_BYTES = 2_000_000_000
 
@@ -39,15 +39,25 @@ def parse_as_of(value: str | None) -> dt.date:
         raise errors.bad_date(value, "--as-of") from None
 
 
+def load_trial(path: Path) -> Trial:
+    """The listing at ``path`` parsed, refused when it gives no criterion."""
+    from pipeline.criteria import parse_trial
+
+    trial = parse_trial(path)
+    if not trial.criteria:
+        raise errors.no_criteria(path)
+    return trial
+
+
 def run_match(
-    trial_path: Path,
+    trial: Trial,
     notes_source: str | None,
     persons_source: str | None,
     as_of: dt.date,
     *,
     facts_source: str | None = None,
 ) -> MatchRun:
-    """Parse the trial, take the note facts, match every patient.
+    """Take the note facts and match every patient against ``trial``.
 
     The facts are extracted from ``notes_source``, or read from
     ``facts_source`` as ``trialmatch notes`` wrote them, so that an archive is
@@ -57,15 +67,11 @@ def run_match(
     skipped and listed in :attr:`MatchRun.skipped`, as are patients whose notes
     yield no fact.
     """
-    from pipeline.criteria import parse_trial
     from pipeline.notes import extract_facts, read_facts, read_notes, read_persons
     from pipeline.notes.io import persons_summary
 
     if notes_source is None and facts_source is None:
         raise errors.no_notes_or_facts()
-    trial = parse_trial(trial_path)
-    if not trial.criteria:
-        raise errors.no_criteria(trial_path)
     summaries: list[str] = []
     texts: dict[str, dict[str, tuple[str | None, str]]] = {}
     persons: dict[str, Person] = {}
@@ -109,8 +115,10 @@ def _why_no_facts(notes: dict[str, tuple[str | None, str]], as_of: dt.date) -> s
         1 for date, _ in notes.values() if date and dt.date.fromisoformat(date) > as_of
     )
     if later == len(notes):
-        return f"all {later} notes are dated after the as-of date {as_of}"
-    reason = f"no facts in {len(notes) - later} notes"
+        notes_are = "its note is" if later == 1 else f"all {later} notes are"
+        return f"{notes_are} dated after the as-of date {as_of}"
+    read = len(notes) - later
+    reason = f"no facts in {read} note{'' if read == 1 else 's'}"
     return reason + (f" ({later} more dated after {as_of})" if later else "")
 
 
@@ -147,7 +155,7 @@ def _misplaced(
 
 def write_jsonl(matches: list[PatientMatch], path: Path) -> None:
     """One ``PatientMatch.to_json()`` per line, best first (parent dirs created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output(path)
     with path.open("w", encoding="utf-8") as out:
         for match in matches:
             out.write(match.to_json() + "\n")

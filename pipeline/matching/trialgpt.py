@@ -78,6 +78,7 @@ class TrialGPTResult:
 
     @property
     def patients(self) -> int:
+        """How many patients the judgements are about."""
         return len(set(self.patient_ids))
 
     @property
@@ -98,7 +99,7 @@ class TrialGPTResult:
             by_patient.setdefault(pid, []).append(i)
         groups = list(by_patient.values())
         rng = np.random.default_rng(seed)
-        drawn = []
+        drawn: list[tuple[float, float]] = []
         for _ in range(resamples):
             rows = [
                 i

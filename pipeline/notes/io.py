@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from pipeline import errors
 from pipeline.schema import Person
+from pipeline.textio import prepare_output
 
 NOTE_COLUMNS = ["note_id", "person_id", "note_date", "note_title", "note_text"]
 REQUIRED = ["note_id", "person_id", "note_text"]
@@ -85,6 +86,11 @@ def is_database_url(source: str) -> bool:
 
 def _decode(path: Path) -> str:
     data = path.read_bytes()
+    # A NUL among the first bytes marks a binary or UTF-16 file, as git tells
+    # binary files; one stray NUL deep in an archive stays that note's problem.
+    nul = data.find(b"\x00", 0, 8000)
+    if nul >= 0:
+        raise errors.binary_input(path, nul)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     return data.decode("utf-8", errors="surrogateescape")
@@ -389,7 +395,8 @@ def read_persons(
 
     Columns: ``person_id`` and any of ``birth_date`` (or OMOP's
     ``birth_datetime``), ``year_of_birth``, ``sex`` (or ``gender``:
-    female/male/F/M or OMOP gender concept 8532/8507).
+    female/male/F/M or OMOP gender concept 8532/8507; unknown/unk/U/8551/0
+    keep the person without a sex).
     """
     frame, unreadable = read_frame(source, table)
     if "person_id" not in frame.columns:
@@ -501,7 +508,7 @@ def write_table(frame: pd.DataFrame, path: Path, fmt: str) -> None:
 
     JSONL rows are the JSON form of :class:`~pipeline.schema.NoteFact`.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output(path)
     if fmt == "parquet":
         frame.to_parquet(path, index=False)
         return

@@ -27,12 +27,15 @@ from pipeline.resources import load_json
 
 
 class SentenceRules(BaseModel):
-    """The data behind the splitter: abbreviations that never end a sentence."""
+    """The data behind the splitter: abbreviations that never end a sentence,
+    list markers, and the answers that keep a form's question and its answer in
+    one sentence ("Pregnant? No.")."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     abbreviations: list[str]
     list_markers: list[str]
+    question_answers: list[str]
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class CompiledSentenceRules:
 
     abbreviations: frozenset[str]
     list_item: re.Pattern[str]
+    answer: re.Pattern[str]
 
 
 # A period/question/exclamation mark (and closing quotes or brackets), then
@@ -69,6 +73,9 @@ def load_sentence_rules() -> CompiledSentenceRules:
     return CompiledSentenceRules(
         abbreviations=frozenset(a.lower().rstrip(".") for a in rules.abbreviations),
         list_item=re.compile(rf"(?:{markers})[ \t]|\d{{1,2}}[.)][ \t]"),
+        answer=re.compile(
+            rf"(?:{'|'.join(map(re.escape, rules.question_answers))})\b", re.I
+        ),
     )
 
 
@@ -79,7 +86,8 @@ def sentence_starts(text: str, rules: CompiledSentenceRules) -> list[int]:
     continued in lower case), upper-case section headers (the header and its
     body become separate sentences), list items, and sentence-final punctuation
     followed by an upper-case letter, digit or opening bracket, unless the word
-    before the period is a listed abbreviation or an enumerator ("1.").
+    before the period is a listed abbreviation or an enumerator ("1."), or the
+    question mark is answered ("Pregnant? No.").
     """
     cuts: set[int] = set()
     for match in _NEWLINE.finditer(text):
@@ -101,6 +109,8 @@ def sentence_starts(text: str, rules: CompiledSentenceRules) -> list[int]:
         if match.group().startswith(".") and _is_abbreviation(
             text, match.start(), rules
         ):
+            continue
+        if match.group().startswith("?") and rules.answer.match(text, end):
             continue
         cuts.add(end)
     cuts.update(

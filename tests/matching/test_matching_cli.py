@@ -179,27 +179,27 @@ def test_match_shows_the_listings_warnings(tmp_path: Path) -> None:
         (
             NOTES,
             "2026-09-01",
-            "A: all 1 notes are dated after the as-of date 2026-09-01",
+            "A: its note is dated after the as-of date 2026-09-01",
         ),
         (
             [{**NOTES[0], "note_text": "Seen today."}, {**NOTES[1], "person_id": "A"}],
             "2026-10-01",
-            "A: no facts in 1 notes (1 more dated after 2026-10-01)",
+            "A: no facts in 1 note (1 more dated after 2026-10-01)",
         ),
         (
             [{**NOTES[0], "note_text": "Seen today."}],
             "2026-11-01",
-            "A: no facts in 1 notes",
+            "A: no facts in 1 note",
         ),
     ],
 )
 def test_a_skipped_patient_says_why(
     tmp_path: Path, notes: list[dict], as_of: str, skipped: str
 ) -> None:
-    from pipeline.matching.run import parse_as_of, run_match
+    from pipeline.matching.run import load_trial, parse_as_of, run_match
 
     source = _write_csv(tmp_path / "notes.csv", notes)
-    run = run_match(SEED, str(source), None, parse_as_of(as_of))
+    run = run_match(load_trial(SEED), str(source), None, parse_as_of(as_of))
     assert skipped in run.skipped
 
 

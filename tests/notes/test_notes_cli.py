@@ -171,12 +171,18 @@ def test_eval_facts_on_the_gold_notes() -> None:
     )
 
 
-def test_an_unwritable_out_exits_2_before_reading(tmp_path: Path) -> None:
-    blocker = tmp_path / "file.txt"
-    blocker.write_text("x", encoding="utf-8")
+@pytest.mark.parametrize("blocked", ["out", "rejected"])
+def test_an_unwritable_out_exits_2_before_reading(tmp_path: Path, blocked: str) -> None:
+    out = tmp_path / "f.parquet"
+    if blocked == "out":
+        (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+        out = tmp_path / "file.txt" / "f.parquet"
+    else:
+        # The rejected rows go beside the facts, to f.rejected.csv.
+        (tmp_path / "f.rejected.csv").mkdir()
     proc = subprocess.run(
         [sys.executable, "-m", "pipeline", "notes", str(tmp_path / "absent.csv"),
-         "--out", str(blocker / "f.parquet")],
+         "--out", str(out)],
         capture_output=True, text=True, cwd=ROOT, check=False,
     )  # fmt: skip
     assert proc.returncode == 2

@@ -60,6 +60,8 @@ CASES = [
     # a question asks, it does not assert ("Patient is pregnant?" excluded her)
     ("Patient is pregnant? Will check hCG.", "pregnant", UNC),
     ("PE? CT angiogram pending.", "PE", UNC),
+    ("Pregnant? No.", "Pregnant", NEG),
+    ("Smoker? Yes.", "Smoker", NONE),
     ("She is pregnant. Any vaginal bleeding?", "pregnant", NONE),
     ("Any vaginal bleeding? She is pregnant.", "pregnant", NONE),
     # hypothetical

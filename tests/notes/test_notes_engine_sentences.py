@@ -24,6 +24,9 @@ def sentences(text: str) -> list[str]:
         ("Take 5 mg. daily with food.", ["Take 5 mg. daily with food."]),
         ("Lisinopril 10 mg. He denies pain.", ["Lisinopril 10 mg.", "He denies pain."]),
         ("Hgb 9.1 g/dL today.", ["Hgb 9.1 g/dL today."]),
+        # a form's question keeps its answer; an open question ends
+        ("Pregnant? Negative. Smoker? Yes.", ["Pregnant? Negative.", "Smoker? Yes."]),
+        ("PE? CT angiogram pending.", ["PE?", "CT angiogram pending."]),
         (
             "Allergies:\nNone\n\nPlan:\n1. CT scan\n2. Labs",
             ["Allergies:", "None", "Plan:", "1. CT scan", "2. Labs"],
@@ -51,7 +54,8 @@ def sentences(text: str) -> list[str]:
             ["MR SPINE   1331 HOURS", "CLINICAL HISTORY:", "Female with back pain."],
         ),
         ("Seen by Dr SMITH PLAN: none.", ["Seen by Dr SMITH PLAN: none."]),
-        ("Is it pain? Yes!", ["Is it pain?", "Yes!"]),
+        ("Is it pain? Yes!", ["Is it pain? Yes!"]),
+        ("Is it pain? Maybe.", ["Is it pain?", "Maybe."]),
     ],
 )
 def test_sentences(text: str, expected: list[str]) -> None:

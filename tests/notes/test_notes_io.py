@@ -248,3 +248,12 @@ def test_json_array_export(tmp_path: Path) -> None:
     path.write_text(json.dumps(rows), encoding="utf-8")
     result = read_notes(str(path))
     assert (result.rows_processed, result.reasons()) == (1, {"not a JSON object": 1})
+
+
+def test_a_utf16_notes_file_is_refused_with_a_message(tmp_path: Path) -> None:
+    # Excel's "Unicode text" export: every row used to fail as undecodable.
+    notes = tmp_path / "notes.csv"
+    text = "note_id,person_id,note_date,note_text\n1,p1,2026-10-01,ECOG 1\n"
+    notes.write_bytes(text.encode("utf-16"))
+    with pytest.raises(TrialmatchError, match="a binary or UTF-16 file"):
+        read_notes(str(notes))
