@@ -25,11 +25,7 @@ def read_user_text(path: Path, limit_bytes: int) -> str:
     if size > limit_bytes:
         raise errors.file_too_large(path, size, limit_bytes)
     data = path.read_bytes()
-    # Text never holds NUL bytes; binary files and UTF-16 text do, and would
-    # otherwise fail as "not UTF-8" at a byte that explains nothing.
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise errors.binary_input(path, nul)
+    refuse_binary(path, data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -37,6 +33,19 @@ def read_user_text(path: Path, limit_bytes: int) -> str:
     if not text.strip():
         raise errors.empty_input(path)
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def refuse_binary(path: Path, data: bytes, scan: int | None = None) -> None:
+    """Stop on a NUL byte among the first ``scan`` bytes of ``data`` (all of it
+    when ``scan`` is None).
+
+    Text never holds NUL bytes; binary files and UTF-16 text do, and would
+    otherwise fail as "not UTF-8" at a byte that explains nothing, or decode
+    as garbage.
+    """
+    nul = data.find(b"\x00", 0, len(data) if scan is None else scan)
+    if nul >= 0:
+        raise errors.binary_input(path, nul)
 
 
 def prepare_output(path: Path) -> None:

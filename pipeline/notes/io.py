@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from pipeline import errors
 from pipeline.schema import Person
-from pipeline.textio import prepare_output
+from pipeline.textio import prepare_output, refuse_binary
 
 NOTE_COLUMNS = ["note_id", "person_id", "note_date", "note_title", "note_text"]
 REQUIRED = ["note_id", "person_id", "note_text"]
@@ -86,11 +86,9 @@ def is_database_url(source: str) -> bool:
 
 def _decode(path: Path) -> str:
     data = path.read_bytes()
-    # A NUL among the first bytes marks a binary or UTF-16 file, as git tells
-    # binary files; one stray NUL deep in an archive stays that note's problem.
-    nul = data.find(b"\x00", 0, 8000)
-    if nul >= 0:
-        raise errors.binary_input(path, nul)
+    # Only the first bytes, as git tells binary files: one stray NUL deep in
+    # an archive stays that note's problem, not the whole file's.
+    refuse_binary(path, data, scan=8000)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     return data.decode("utf-8", errors="surrogateescape")
